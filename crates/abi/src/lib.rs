@@ -1,0 +1,24 @@
+//! The Linux 2.4 loadable-module ABI as seen from x86_64 user space.
+//!
+//! Everything here is plain data: byte-exact encoders and decoders for the
+//! structures the five legacy calls exchange (`struct module`,
+//! `module_symbol`, `module_ref`, `module_info`, `kernel_sym`), the `MOD_*`
+//! flag bits, the `QM_*` query selectors, the syscall numbers and an
+//! [`Errno`] type. No I/O, no `unsafe`.
+//!
+//! The layouts follow `shared/spec/abi-2.4.md` §1 (x86_64, LP64, little
+//! endian). Every type has `encode`/`decode` that round-trip exactly.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod consts;
+pub mod errno;
+pub mod image;
+pub mod module;
+pub mod structs;
+
+pub use consts::*;
+pub use errno::Errno;
+pub use module::ModuleHeader;
+pub use structs::{KernelSym, ModuleInfo, ModuleRef, ModuleSymbol};

@@ -1,0 +1,57 @@
+//! `create_module(name, size)`: reserve window memory for a named entry.
+
+use umod_abi::module::MODULE_HEADER_SIZE;
+use umod_abi::{Errno, ModuleHeader};
+
+use super::get_mod_name;
+use crate::state::{ImageFacts, Module, Shared, State};
+use crate::user::UserMemory;
+
+/// Runs the checks of spec §2 in order (EPERM was checked by the caller)
+/// and returns the new entry's header address.
+pub(crate) fn create_module(
+    sh: &Shared,
+    st: &mut State,
+    mem: &dyn UserMemory,
+    name_addr: u64,
+    size: u64,
+) -> Result<u64, Errno> {
+    let name = get_mod_name(mem, name_addr)?;
+    if size < (MODULE_HEADER_SIZE + name.len() + 1) as u64 {
+        return Err(Errno::EINVAL);
+    }
+    if st.find(sh, &name).is_some() {
+        return Err(Errno::EEXIST);
+    }
+    let block = sh.window.alloc(size).ok_or(Errno::ENOMEM)?;
+    let addr = block.addr();
+
+    let header = ModuleHeader {
+        size_of_struct: MODULE_HEADER_SIZE as u64,
+        name: addr + MODULE_HEADER_SIZE as u64,
+        size,
+        ..Default::default()
+    };
+    let w = sh.window.mapping();
+    w.write(addr, &header.encode());
+    let mut stored = name.clone();
+    stored.push(0);
+    w.write(addr + MODULE_HEADER_SIZE as u64, &stored);
+
+    let id = st.next_id;
+    st.next_id += 1;
+    st.modules.insert(
+        0,
+        Module {
+            id,
+            name,
+            block,
+            reserved: size,
+            image: ImageFacts::default(),
+            deps: Vec::new(),
+            refs: Vec::new(),
+        },
+    );
+    sh.sync_next(st);
+    Ok(addr)
+}

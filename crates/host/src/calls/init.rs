@@ -1,0 +1,256 @@
+//! `init_module(name, image)`: check a relocated image against its entry,
+//! copy it in, link its dependencies and run its `init`.
+//!
+//! 2.4 overlays the caller's header on the entry first and restores the
+//! saved header on any failure. We validate a decoded copy and write to the
+//! window only after every check has passed, which leaves the entry exactly
+//! as it was on failure, with no window to restore from.
+
+use umod_abi::module::{MAX_SIZE_OF_STRUCT, MIN_SIZE_OF_STRUCT};
+use umod_abi::{
+    Errno, ModuleHeader, ModuleRef, MOD_AUTOCLEAN, MOD_INITIALIZING, MOD_RUNNING, MOD_USED_ONCE,
+};
+
+use super::{get_mod_name, mod_bound};
+use crate::exec;
+use crate::services::KERN_ERR;
+use crate::state::{ImageFacts, Shared, State};
+use crate::user::UserMemory;
+
+/// Size of an `exception_table_entry` on x86_64.
+const EX_ENTRY: u64 = 16;
+
+fn refuse(sh: &Shared, why: &str) -> Errno {
+    sh.printk(KERN_ERR, &format!("init_module: {why}"));
+    Errno::EINVAL
+}
+
+/// Runs spec §3 rows 2-24 in order (EPERM was checked by the caller), then
+/// §3.1 and §3.2.
+pub(crate) fn init_module(
+    sh: &Shared,
+    st: &mut State,
+    mem: &dyn UserMemory,
+    name_addr: u64,
+    image: u64,
+) -> Result<(), Errno> {
+    let name = get_mod_name(mem, name_addr)?;
+    let idx = st.find(sh, &name).ok_or(Errno::ENOENT)?;
+    let (base, reserved, id) = {
+        let m = &st.modules[idx];
+        (m.addr(), m.reserved, m.id)
+    };
+
+    let mut word = [0u8; 8];
+    mem.read(image, &mut word).map_err(|_| Errno::EFAULT)?;
+    let sos = u64::from_le_bytes(word);
+    if !(MIN_SIZE_OF_STRUCT..=MAX_SIZE_OF_STRUCT).contains(&sos) {
+        sh.printk(KERN_ERR, "init_module: Invalid module header size.");
+        sh.printk(KERN_ERR, "A new version of the modutils is likely needed.");
+        return Err(Errno::EINVAL);
+    }
+    let mut img = vec![0u8; sos as usize];
+    mem.read(image, &mut img).map_err(|_| Errno::EFAULT)?;
+    let mut h = ModuleHeader::decode(&img);
+    // 2.4 re-read size_of_struct here; a caller racing that read could make
+    // the checks and the copy disagree. We keep the value first read.
+    h.size_of_struct = sos;
+
+    check_header(sh, &h, base, reserved, name.len() as u64)?;
+
+    // Row 20-21: the name, re-read from the caller's buffer.
+    let image_name = image.wrapping_add(h.name - base);
+    let reread = get_mod_name(mem, image_name).inspect_err(|_| {
+        sh.printk(KERN_ERR, "init_module: get_mod_name failure.");
+    })?;
+    if reread != name {
+        return Err(refuse(
+            sh,
+            &format!(
+                "changed module name to `{}' from `{}'",
+                String::from_utf8_lossy(&reread),
+                String::from_utf8_lossy(&name)
+            ),
+        ));
+    }
+
+    // Row 22: the rest of the image.
+    img.resize(h.size as usize, 0);
+    let rest = image.checked_add(sos).ok_or(Errno::EFAULT)?;
+    mem.read(rest, &mut img[sos as usize..])
+        .map_err(|_| Errno::EFAULT)?;
+
+    // Row 24: every dependency is another module in the list.
+    let mut dep_ids = Vec::with_capacity(h.ndeps as usize);
+    for i in 0..u64::from(h.ndeps) {
+        let at = (h.deps - base + 24 * i) as usize;
+        let r = ModuleRef::decode(img[at..at + 24].try_into().expect("24 bytes"));
+        if r.dep == base {
+            return Err(refuse(sh, "self-referential dependency in mod->deps."));
+        }
+        let Some(j) = st.index_of_addr(r.dep) else {
+            return Err(refuse(
+                sh,
+                "found dependency that is (no longer?) a module.",
+            ));
+        };
+        dep_ids.push(st.modules[j].id);
+    }
+
+    // Every check passed: from here on nothing fails.
+    commit(sh, st, idx, &h, &img, dep_ids);
+    run_init(sh, st, id, h.init)
+}
+
+/// Rows 8-19: bounds and sanity of the caller's header.
+fn check_header(
+    sh: &Shared,
+    h: &ModuleHeader,
+    base: u64,
+    reserved: u64,
+    namelen: u64,
+) -> Result<(), Errno> {
+    let sos = h.size_of_struct;
+    if h.size > reserved {
+        return Err(refuse(
+            sh,
+            "Size of initialized module exceeds size of created module.",
+        ));
+    }
+    let bound = |p: u64, n: u64| mod_bound(p, n, base, sos, h.size);
+    if !bound(h.name, namelen) {
+        return Err(refuse(sh, "mod->name out of bounds."));
+    }
+    if h.nsyms != 0 && !bound(h.syms, 16 * u64::from(h.nsyms)) {
+        return Err(refuse(sh, "mod->syms out of bounds."));
+    }
+    if h.ndeps != 0 && !bound(h.deps, 24 * u64::from(h.ndeps)) {
+        return Err(refuse(sh, "mod->deps out of bounds."));
+    }
+    if h.init != 0 && !bound(h.init, 0) {
+        return Err(refuse(sh, "mod->init out of bounds."));
+    }
+    if h.cleanup != 0 && !bound(h.cleanup, 0) {
+        return Err(refuse(sh, "mod->cleanup out of bounds."));
+    }
+    let (start, end) = (h.ex_table_start, h.ex_table_end);
+    if start > end
+        || (start != 0 && !(start >= base + sos && end < base + h.size))
+        || start.wrapping_sub(end) % EX_ENTRY != 0
+    {
+        return Err(refuse(sh, "mod->ex_table_* invalid."));
+    }
+    if h.flags & !MOD_AUTOCLEAN != 0 {
+        return Err(refuse(sh, "mod->flags invalid."));
+    }
+    if h.has_can_unload() && h.can_unload != 0 && !bound(h.can_unload, 0) {
+        return Err(refuse(sh, "mod->can_unload out of bounds."));
+    }
+    let ranges = [
+        (
+            h.has_kallsyms(),
+            h.kallsyms_start,
+            h.kallsyms_end,
+            "kallsyms",
+        ),
+        (
+            h.has_archdata(),
+            h.archdata_start,
+            h.archdata_end,
+            "archdata",
+        ),
+    ];
+    for (present, start, end, what) in ranges {
+        if !present {
+            continue;
+        }
+        if end != 0 && (!bound(start, 0) || !bound(end, 0)) {
+            return Err(refuse(sh, &format!("mod->{what} out of bounds.")));
+        }
+        if start > end {
+            return Err(refuse(sh, &format!("mod->{what} invalid.")));
+        }
+    }
+    if h.has_kernel_data() && h.kernel_data != 0 {
+        return Err(refuse(sh, "mod->kernel_data must be zero."));
+    }
+    Ok(())
+}
+
+/// Copies the image in and links its dependencies (§3.1).
+fn commit(
+    sh: &Shared,
+    st: &mut State,
+    idx: usize,
+    h: &ModuleHeader,
+    img: &[u8],
+    dep_ids: Vec<u64>,
+) {
+    // Re-initialising an entry: 2.4 left its old module_refs linked into
+    // other modules' lists while overwriting them. We unlink them first.
+    super::delete::unlink_deps(sh, st, idx, false);
+
+    let m = &mut st.modules[idx];
+    let base = m.addr();
+    let w = sh.window.mapping();
+    let mut next = [0u8; 8];
+    w.read(base + 8, &mut next);
+    w.write(base, img);
+    w.write(base + 8, &next);
+    m.image = ImageFacts {
+        sos: h.size_of_struct,
+        size: h.size,
+        nsyms: h.nsyms,
+        syms: h.syms,
+        ndeps: h.ndeps,
+        deps: h.deps,
+        init: h.init,
+        cleanup: h.cleanup,
+        can_unload: if h.has_can_unload() { h.can_unload } else { 0 },
+    };
+    // 2.4 also reset this entry's own refs to NULL, which unpinned it while
+    // its users still called into it. Its users keep it pinned here.
+    let id = m.id;
+    m.deps = dep_ids.clone();
+    for (i, dep) in dep_ids.iter().enumerate() {
+        let j = st.index_of_id(*dep).expect("checked above");
+        st.modules[j].refs.insert(0, (id, i as u32));
+        sh.or_flags(&st.modules[j], MOD_USED_ONCE);
+        sh.sync_refs(st, j);
+    }
+    sh.sync_refs(st, idx);
+}
+
+/// §3.2: runs `init` with usecount 1 and INITIALIZING.
+fn run_init(sh: &Shared, st: &mut State, id: u64, init: u64) -> Result<(), Errno> {
+    let idx = st.index_of_id(id).expect("entry is locked in place");
+    let m = &st.modules[idx];
+    sh.set_usecount(m, 1);
+    sh.or_flags(m, MOD_INITIALIZING);
+    if init != 0 {
+        let r = exec::call_module(&sh.kernel, init);
+        if r != 0 {
+            sh.set_usecount(m, 0);
+            sh.clear_flags(m, MOD_INITIALIZING);
+            return Err(init_errno(r));
+        }
+    }
+    sh.add_usecount(m, -1);
+    sh.or_flags(m, MOD_RUNNING);
+    sh.clear_flags(m, MOD_INITIALIZING);
+    Ok(())
+}
+
+/// The errno for a failed `init`: `-r` for a negative result, `EBUSY` for
+/// a positive one ("buggy module"). A negative result outside the errno
+/// band (below -4095) would not even read as an error in user space; we
+/// report it as `EINVAL`.
+fn init_errno(r: i32) -> Errno {
+    if r > 0 {
+        Errno::EBUSY
+    } else if r >= -4095 {
+        Errno(-r)
+    } else {
+        Errno::EINVAL
+    }
+}

@@ -1,0 +1,410 @@
+//! [`Host`]: a module system embedded in a program.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use umod_abi::module::MODULE_HEADER_SIZE;
+use umod_abi::Errno;
+
+use crate::caller::{Caller, Personality};
+use crate::calls::{self, gate};
+use crate::exports::{ExportError, ExportTable, KernelSymbol};
+use crate::services::printk::DEFAULT_LOG_BUF_LEN;
+use crate::services::{builtin, Kernel, LogRecord, HZ};
+use crate::state::{Shared, State};
+use crate::user::UserMemory;
+use crate::window::{Window, WindowUsage, DEFAULT_WINDOW_SIZE};
+
+/// How to build a [`Host`].
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// Size of the module window in bytes (rounded up to pages), kernel
+    /// area included. Default 256 MiB.
+    pub window_size: u64,
+    /// Which kernel generation to impersonate. Default 2.4.
+    pub personality: Personality,
+    /// Bytes of text the printk ring keeps. Default 64 KiB.
+    pub log_buf_len: usize,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            window_size: DEFAULT_WINDOW_SIZE,
+            personality: Personality::Linux24,
+            log_buf_len: DEFAULT_LOG_BUF_LEN,
+        }
+    }
+}
+
+/// One entry of the module list as the host sees it (see [`Host::snapshot`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleSnapshot {
+    /// Module name.
+    pub name: Vec<u8>,
+    /// Header address.
+    pub addr: u64,
+    /// Size given to `create_module`.
+    pub reserved: u64,
+    /// Live `flags`.
+    pub flags: u64,
+    /// Live `uc.usecount`.
+    pub usecount: i32,
+    /// Names of the modules it depends on, in `deps` order.
+    pub deps: Vec<Vec<u8>>,
+    /// Names of the modules that use it, newest first.
+    pub refs: Vec<Vec<u8>>,
+    /// The first 184 bytes at the header address, then the created name
+    /// and its NUL (what a failed `init_module` must leave untouched).
+    pub header: Vec<u8>,
+}
+
+/// The whole observable state, for proving that a refused call changed
+/// nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostSnapshot {
+    /// The module list, newest first.
+    pub modules: Vec<ModuleSnapshot>,
+    /// Window accounting.
+    pub usage: WindowUsage,
+    /// The kernel's exported symbols.
+    pub exports: Vec<KernelSymbol>,
+}
+
+static NEXT_HOST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A module host: the "kernel side" of the 2.4 module system, in-process.
+///
+/// It owns a module window below 2 GiB, the module list and the kernel's
+/// export table, and answers the five module calls with 2.4's checks,
+/// errno values and state changes. Module code runs in this process.
+///
+/// Dropping the host removes every module (running their `cleanup`
+/// functions, users before the modules they use) and unmaps the window.
+#[derive(Debug)]
+pub struct Host {
+    shared: Arc<Shared>,
+    ticker: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+}
+
+impl Host {
+    /// A host with the default configuration.
+    pub fn new() -> io::Result<Host> {
+        Host::with_config(HostConfig::default())
+    }
+
+    /// A host with `config`: reserves the window, writes the export thunks,
+    /// exports the built-in services and starts the jiffies clock.
+    pub fn with_config(config: HostConfig) -> io::Result<Host> {
+        let window = Window::new(config.window_size)?;
+        window.seal_thunks()?;
+        let mut exports = ExportTable::default();
+        for (name, target) in builtin::functions() {
+            exports
+                .export_function(&window, name.as_bytes(), target as u64)
+                .map_err(io::Error::other)?;
+        }
+        let jiffies = exports
+            .export_data(&window, builtin::JIFFIES.as_bytes(), 8, 8)
+            .map_err(io::Error::other)?;
+        let state = State {
+            exports,
+            ..State::default()
+        };
+        let kernel = Arc::new(Kernel::new(config.log_buf_len));
+        let id = NEXT_HOST_ID.fetch_add(1, Ordering::Relaxed);
+        let shared = Arc::new(Shared::new(
+            id,
+            window,
+            kernel,
+            config.personality,
+            jiffies,
+            state,
+        ));
+        let ticker = start_ticker(Arc::downgrade(&shared));
+        Ok(Host {
+            shared,
+            ticker: Some(ticker),
+        })
+    }
+
+    /// The personality this host answers with.
+    pub fn personality(&self) -> Personality {
+        self.shared.personality
+    }
+
+    /// `create_module(name, size)`: returns the new entry's header address.
+    pub fn create_module(
+        &self,
+        caller: &Caller,
+        mem: &dyn UserMemory,
+        name: u64,
+        size: u64,
+    ) -> Result<u64, Errno> {
+        gate(self.shared.personality, caller, false, true)?;
+        let mut st = self.shared.lock()?;
+        calls::create::create_module(&self.shared, &mut st, mem, name, size)
+    }
+
+    /// `init_module(name, image)`: `image` is the caller's address of the
+    /// whole relocated module.
+    pub fn init_module(
+        &self,
+        caller: &Caller,
+        mem: &dyn UserMemory,
+        name: u64,
+        image: u64,
+    ) -> Result<(), Errno> {
+        gate(self.shared.personality, caller, true, true)?;
+        let mut st = self.shared.lock()?;
+        calls::init::init_module(&self.shared, &mut st, mem, name, image)
+    }
+
+    /// `delete_module(name)`; `name == 0` (NULL) runs the autoclean sweep.
+    pub fn delete_module(
+        &self,
+        caller: &Caller,
+        mem: &dyn UserMemory,
+        name: u64,
+    ) -> Result<(), Errno> {
+        gate(self.shared.personality, caller, true, true)?;
+        let mut st = self.shared.lock()?;
+        calls::delete::delete_module(&self.shared, &mut st, mem, name)
+    }
+
+    /// `query_module(name, which, buf, bufsize, ret)`; `name == 0` is the
+    /// kernel pseudo-module. On `ENOSPC`, `*ret` and the part of `buf` that
+    /// fitted are written, as in 2.4.
+    #[allow(clippy::too_many_arguments)]
+    pub fn query_module(
+        &self,
+        caller: &Caller,
+        mem: &mut dyn UserMemory,
+        name: u64,
+        which: i32,
+        buf: u64,
+        bufsize: u64,
+        ret: u64,
+    ) -> Result<(), Errno> {
+        if self.shared.personality != Personality::NoModules {
+            gate(self.shared.personality, caller, false, false)?;
+        }
+        let mut st = self.shared.lock()?;
+        calls::query::query_module(&self.shared, &mut st, mem, name, which, buf, bufsize, ret)
+    }
+
+    /// `get_kernel_syms(table)`: with `table == 0` the number of entries a
+    /// dump may need, else the number written. Never fails under 2.4.
+    pub fn get_kernel_syms(
+        &self,
+        caller: &Caller,
+        mem: &mut dyn UserMemory,
+        table: u64,
+    ) -> Result<i64, Errno> {
+        gate(self.shared.personality, caller, false, false)?;
+        let st = self.shared.lock()?;
+        Ok(calls::ksyms::get_kernel_syms(&self.shared, &st, mem, table))
+    }
+
+    /// Exports a function of the embedding program to modules under `name`.
+    /// Modules see the address of a thunk inside the window, which jumps to
+    /// `target`; that address is returned.
+    pub fn export(&self, name: &str, target: usize) -> Result<u64, ExportError> {
+        let mut st = self.lock_for_export()?;
+        st.exports
+            .export_function(&self.shared.window, name.as_bytes(), target as u64)
+    }
+
+    /// Exports a function for GPL-licensed modules only: it is listed as
+    /// `GPLONLY_<name>`, as 2.4 listed `EXPORT_SYMBOL_GPL` symbols.
+    pub fn export_gpl(&self, name: &str, target: usize) -> Result<u64, ExportError> {
+        self.export(&format!("GPLONLY_{name}"), target)
+    }
+
+    /// Exports `size` zeroed bytes of data, allocated inside the window,
+    /// under `name`; returns their address. Fill them with
+    /// [`Host::write_kernel_data`].
+    pub fn export_data(&self, name: &str, size: u64, align: u64) -> Result<u64, ExportError> {
+        let mut st = self.lock_for_export()?;
+        st.exports
+            .export_data(&self.shared.window, name.as_bytes(), size, align)
+    }
+
+    fn lock_for_export(&self) -> Result<crate::state::StateGuard<'_>, ExportError> {
+        self.shared.lock().map_err(|_| ExportError::Busy)
+    }
+
+    /// Writes into exported kernel data (only the kernel data area is
+    /// writable this way). Returns false when the range lies elsewhere.
+    pub fn write_kernel_data(&self, addr: u64, data: &[u8]) -> bool {
+        let w = &self.shared.window;
+        let start = w.kernel_data_base();
+        let end = start + crate::window::KERNEL_DATA_BYTES;
+        let ok = addr >= start
+            && addr
+                .checked_add(data.len() as u64)
+                .is_some_and(|e| e <= end);
+        if ok {
+            w.mapping().write(addr, data);
+        }
+        ok
+    }
+
+    /// Reads `len` bytes of window memory that belong to one module block
+    /// or to the kernel area; `None` for any other range.
+    pub fn read_memory(&self, addr: u64, len: u64) -> Result<Option<Vec<u8>>, Errno> {
+        let st = self.shared.lock()?;
+        let w = &self.shared.window;
+        let in_kernel = addr >= w.kernel_base()
+            && addr
+                .checked_add(len)
+                .is_some_and(|e| e <= w.base() + w.mapping().len());
+        let in_module = st.modules.iter().any(|m| m.block.contains(addr, len));
+        if !(in_kernel || in_module) {
+            return Ok(None);
+        }
+        let mut out = vec![0u8; len as usize];
+        w.mapping().read(addr, &mut out);
+        Ok(Some(out))
+    }
+
+    /// The kernel's exported symbols, in export order.
+    pub fn kernel_symbols(&self) -> Result<Vec<KernelSymbol>, Errno> {
+        Ok(self.shared.lock()?.exports.symbols().to_vec())
+    }
+
+    /// Address of a kernel export.
+    pub fn lookup_kernel_symbol(&self, name: &str) -> Result<Option<u64>, Errno> {
+        Ok(self.shared.lock()?.exports.lookup(name.as_bytes()))
+    }
+
+    /// The `/proc/modules` text.
+    pub fn proc_modules(&self) -> Result<Vec<u8>, Errno> {
+        let st = self.shared.lock()?;
+        Ok(crate::procfs::modules(&self.shared, &st))
+    }
+
+    /// The `/proc/ksyms` text.
+    pub fn proc_ksyms(&self) -> Result<Vec<u8>, Errno> {
+        let st = self.shared.lock()?;
+        Ok(crate::procfs::ksyms(&self.shared, &st))
+    }
+
+    /// The kernel log, oldest line first.
+    pub fn dmesg(&self) -> Vec<LogRecord> {
+        self.shared.kernel.records()
+    }
+
+    /// Empties the kernel log.
+    pub fn clear_dmesg(&self) {
+        self.shared.kernel.clear_log()
+    }
+
+    /// Logs a line from the embedding program at `level` (0..=7).
+    pub fn printk(&self, level: u8, text: &str) {
+        self.shared.kernel.log(level, text)
+    }
+
+    /// Window accounting.
+    pub fn window_usage(&self) -> WindowUsage {
+        self.shared.window.usage()
+    }
+
+    /// Address of the exported `jiffies` counter.
+    pub fn jiffies_addr(&self) -> u64 {
+        self.shared.jiffies_addr
+    }
+
+    /// Everything a test needs to prove that a call changed nothing.
+    pub fn snapshot(&self) -> Result<HostSnapshot, Errno> {
+        let st = self.shared.lock()?;
+        let sh = &self.shared;
+        let modules = st
+            .modules
+            .iter()
+            .map(|m| {
+                let mut header = vec![0u8; MODULE_HEADER_SIZE + m.name.len() + 1];
+                sh.window.mapping().read(m.addr(), &mut header);
+                ModuleSnapshot {
+                    name: m.name.clone(),
+                    addr: m.addr(),
+                    reserved: m.reserved,
+                    flags: sh.flags(m),
+                    usecount: sh.usecount(m),
+                    deps: m.deps.iter().map(|&d| st.name_of(d).to_vec()).collect(),
+                    refs: m
+                        .refs
+                        .iter()
+                        .map(|&(u, _)| st.name_of(u).to_vec())
+                        .collect(),
+                    header,
+                }
+            })
+            .collect();
+        Ok(HostSnapshot {
+            modules,
+            usage: sh.window.usage(),
+            exports: st.exports.symbols().to_vec(),
+        })
+    }
+
+    /// Removes every module, users before the modules they use, running
+    /// each running module's `cleanup`; returns the names in removal order.
+    /// Use counts and `can_unload` are not consulted: the host is going away.
+    pub fn shutdown(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        let mut st = self.shared.lock()?;
+        let mut removed = Vec::new();
+        while !st.modules.is_empty() {
+            // Newest unused entry first; with a dependency cycle, the newest.
+            let idx = st
+                .modules
+                .iter()
+                .position(|m| m.refs.is_empty())
+                .unwrap_or(0);
+            removed.push(st.modules[idx].name.clone());
+            self.shared
+                .or_flags(&st.modules[idx], umod_abi::MOD_DELETED);
+            calls::delete::free_module(&self.shared, &mut st, idx, false);
+        }
+        Ok(removed)
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+        if let Some((stop, thread)) = self.ticker.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Keeps `jiffies` in the window current, HZ times a second, until the
+/// host goes away.
+fn start_ticker(shared: Weak<Shared>) -> (mpsc::Sender<()>, JoinHandle<()>) {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let tick = Duration::from_nanos(1_000_000_000 / HZ);
+    let thread = std::thread::Builder::new()
+        .name("umod-jiffies".into())
+        .spawn(move || loop {
+            let Some(sh) = shared.upgrade() else {
+                return;
+            };
+            sh.window
+                .mapping()
+                .atomic_u64(sh.jiffies_addr)
+                .store(sh.kernel.jiffies(), Ordering::Relaxed);
+            drop(sh);
+            match stopped.recv_timeout(tick) {
+                Err(RecvTimeoutError::Timeout) => continue,
+                _ => return,
+            }
+        })
+        .expect("spawn the jiffies thread");
+    (stop, thread)
+}
