@@ -209,6 +209,17 @@ pub mod asm {
         code
     }
 
+    /// `movabs rax, from; mov rax, [rax]; movabs rcx, to; mov [rcx], rax`:
+    /// copies 8 bytes (prefix it to a `return_value` to make a function).
+    pub fn copy_u64(from: u64, to: u64) -> Vec<u8> {
+        let mut code = vec![0x48, 0xb8];
+        code.extend_from_slice(&from.to_le_bytes());
+        code.extend_from_slice(&[0x48, 0x8b, 0x00, 0x48, 0xb9]);
+        code.extend_from_slice(&to.to_le_bytes());
+        code.extend_from_slice(&[0x48, 0x89, 0x01]);
+        code
+    }
+
     /// `sub rsp, 8; movabs rdi, arg; movabs rax, func; call rax;
     /// add rsp, 8; ret`: calls `func(arg)` with an aligned stack and
     /// returns what it returned.

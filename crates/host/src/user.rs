@@ -142,7 +142,7 @@ impl ScratchSpace {
         let end = addr.checked_add(len)?;
         self.regions.iter().enumerate().find_map(|(i, r)| {
             let r_end = r.start + r.bytes.len() as u64;
-            (addr >= r.start && end <= r_end).then_some((i, (addr - r.start) as usize))
+            (addr >= r.start && end <= r_end).then(|| (i, (addr - r.start) as usize))
         })
     }
 

@@ -1,0 +1,95 @@
+//! Shared helpers for the host's contract tests.
+#![allow(dead_code)]
+
+use umod_abi::image::{asm, ImageBuilder};
+use umod_abi::Errno;
+use umod_host::{Caller, Host, HostConfig, HostSnapshot, ScratchSpace};
+
+/// A 2.4 host with a 16 MiB window (small, so tests can run in parallel).
+pub fn host() -> Host {
+    Host::with_config(HostConfig {
+        window_size: 16 << 20,
+        ..Default::default()
+    })
+    .expect("reserve a module window")
+}
+
+pub fn root() -> Caller {
+    Caller::root()
+}
+
+pub fn nobody() -> Caller {
+    Caller::user(65534, 65534)
+}
+
+/// Creates `name` with room for the image `make(base)` builds, then
+/// initialises it with that image. Returns the header address.
+pub fn install(
+    host: &Host,
+    name: &str,
+    make: impl Fn(u64) -> ImageBuilder,
+) -> Result<u64, Errno> {
+    let size = make(0).build(0).len() as u64;
+    let addr = host.create(&root(), name, size)?;
+    host.init(&root(), name, &make(addr).build(addr))?;
+    Ok(addr)
+}
+
+/// An image whose init returns `ret`.
+pub fn returning(name: &str, ret: i32) -> impl Fn(u64) -> ImageBuilder + '_ {
+    move |_| {
+        let mut b = ImageBuilder::new(name);
+        let code = b.append(&asm::return_value(ret), 16);
+        b.init(code);
+        b
+    }
+}
+
+/// A running module with no init, exporting nothing.
+pub fn plain(host: &Host, name: &str) -> u64 {
+    install(host, name, |_| ImageBuilder::new(name)).expect("install a plain module")
+}
+
+/// A running module that depends on the modules at `deps`.
+pub fn user_of(host: &Host, name: &str, deps: &[u64]) -> u64 {
+    install(host, name, |_| {
+        let mut b = ImageBuilder::new(name);
+        for &d in deps {
+            b.depend_on(d);
+        }
+        b
+    })
+    .expect("install a dependent module")
+}
+
+/// The state of the host, for "nothing changed" assertions.
+pub fn snap(host: &Host) -> HostSnapshot {
+    host.snapshot().expect("snapshot")
+}
+
+/// Module names in list order.
+pub fn names(host: &Host) -> Vec<String> {
+    snap(host)
+        .modules
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.name).into_owned())
+        .collect()
+}
+
+/// The last dmesg line's text.
+pub fn last_log(host: &Host) -> String {
+    host.dmesg().last().map(|r| r.text.clone()).unwrap_or_default()
+}
+
+/// A scratch space holding `name` and the image; returns (space, name, image).
+pub fn staged(name: &[u8], image: &[u8]) -> (ScratchSpace, u64, u64) {
+    let mut mem = ScratchSpace::new();
+    let n = mem.put_cstr(name);
+    let i = mem.put(image);
+    (mem, n, i)
+}
+
+/// A 4096-byte name: no NUL in the first page.
+pub fn long_name() -> Vec<u8> {
+    vec![b'm'; 4096]
+}
