@@ -209,6 +209,16 @@ pub mod asm {
         code
     }
 
+    /// `movabs rax, addr; or qword [rax], bits; mov eax, ret; ret`: sets
+    /// bits in a 64-bit word (e.g. a module's own `flags`), then returns `ret`.
+    pub fn or_then_return(addr: u64, bits: u8, ret: i32) -> Vec<u8> {
+        let mut code = vec![0x48, 0xb8];
+        code.extend_from_slice(&addr.to_le_bytes());
+        code.extend_from_slice(&[0x48, 0x83, 0x08, bits]);
+        code.extend(return_value(ret));
+        code
+    }
+
     /// `movabs rax, from; mov rax, [rax]; movabs rcx, to; mov [rcx], rax`:
     /// copies 8 bytes (prefix it to a `return_value` to make a function).
     pub fn copy_u64(from: u64, to: u64) -> Vec<u8> {
