@@ -194,7 +194,13 @@ impl Host {
             gate(self.shared.personality, caller, false, false)?;
         }
         let mut st = self.shared.lock()?;
-        calls::query::query_module(&self.shared, &mut st, mem, name, which, buf, bufsize, ret)
+        let out = calls::query::Out {
+            mem,
+            buf,
+            bufsize,
+            ret,
+        };
+        calls::query::query_module(&self.shared, &mut st, name, which, out)
     }
 
     /// `get_kernel_syms(table)`: with `table == 0` the number of entries a
@@ -262,7 +268,7 @@ impl Host {
         let in_kernel = addr >= w.kernel_base()
             && addr
                 .checked_add(len)
-                .is_some_and(|e| e <= w.base() + w.mapping().len());
+                .is_some_and(|e| e <= w.base() + w.mapping().size());
         let in_module = st.modules.iter().any(|m| m.block.contains(addr, len));
         if !(in_kernel || in_module) {
             return Ok(None);

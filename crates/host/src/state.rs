@@ -232,7 +232,7 @@ impl Shared {
     /// a pointer outside the block, or a string running off its end, reads
     /// as empty (2.4 would follow it anywhere; we never leave the block).
     pub fn block_cstr(&self, m: &Module, addr: u64) -> Vec<u8> {
-        let end = m.addr() + m.block.len();
+        let end = m.addr() + m.block.size();
         if !m.block.contains(addr, 1) {
             return Vec::new();
         }

@@ -4,7 +4,9 @@ mod common;
 use common::*;
 
 use umod_abi::module::MODULE_HEADER_SIZE;
-use umod_abi::{Errno, ModuleHeader, ModuleInfo, PAGE_SIZE, QM_DEPS, QM_INFO, QM_MODULES, QM_REFS, QM_SYMBOLS};
+use umod_abi::{
+    Errno, ModuleHeader, ModuleInfo, PAGE_SIZE, QM_DEPS, QM_INFO, QM_MODULES, QM_REFS, QM_SYMBOLS,
+};
 use umod_host::{QueryAnswer, ScratchSpace};
 
 #[test]
@@ -13,7 +15,10 @@ fn row1_eperm_is_checked_before_the_name_is_read() {
     let before = snap(&host);
     let mem = ScratchSpace::new();
     // A faulting name pointer still gives EPERM: privilege comes first.
-    assert_eq!(host.create_module(&nobody(), &mem, u64::MAX, 10000), Err(Errno::EPERM));
+    assert_eq!(
+        host.create_module(&nobody(), &mem, u64::MAX, 10000),
+        Err(Errno::EPERM)
+    );
     assert_eq!(host.create(&nobody(), "dummy", 10000), Err(Errno::EPERM));
     assert_eq!(snap(&host), before);
 }
@@ -23,14 +28,31 @@ fn row2_name_copy_in_errors() {
     let host = host();
     let before = snap(&host);
     let mut mem = ScratchSpace::new();
-    assert_eq!(host.create_module(&root(), &mem, 0, 10000), Err(Errno::EFAULT), "NULL");
-    assert_eq!(host.create_module(&root(), &mem, u64::MAX, 10000), Err(Errno::EFAULT), "(char*)-1");
+    assert_eq!(
+        host.create_module(&root(), &mem, 0, 10000),
+        Err(Errno::EFAULT),
+        "NULL"
+    );
+    assert_eq!(
+        host.create_module(&root(), &mem, u64::MAX, 10000),
+        Err(Errno::EFAULT),
+        "(char*)-1"
+    );
     let empty = mem.put_cstr(b"");
-    assert_eq!(host.create_module(&root(), &mem, empty, 10000), Err(Errno::EINVAL));
+    assert_eq!(
+        host.create_module(&root(), &mem, empty, 10000),
+        Err(Errno::EINVAL)
+    );
     let long = mem.put_at_page_end(&long_name());
-    assert_eq!(host.create_module(&root(), &mem, long, 1 << 20), Err(Errno::ENAMETOOLONG));
+    assert_eq!(
+        host.create_module(&root(), &mem, long, 1 << 20),
+        Err(Errno::ENAMETOOLONG)
+    );
     let unterminated = mem.put_at_page_end(b"abc");
-    assert_eq!(host.create_module(&root(), &mem, unterminated, 10000), Err(Errno::EFAULT));
+    assert_eq!(
+        host.create_module(&root(), &mem, unterminated, 10000),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(snap(&host), before);
 }
 
@@ -40,7 +62,10 @@ fn row2_longest_accepted_name_is_4095_bytes() {
     let name = "n".repeat(4095);
     let addr = host.create(&root(), &name, 8192).unwrap();
     assert_eq!(names(&host), vec![name.clone()]);
-    assert_eq!(host.read_memory(addr + 184, 4096).unwrap().unwrap()[4095], 0);
+    assert_eq!(
+        host.read_memory(addr + 184, 4096).unwrap().unwrap()[4095],
+        0
+    );
     host.delete(&root(), Some(&name)).unwrap();
 }
 
@@ -81,8 +106,18 @@ fn row4_eexist_for_a_live_module() {
 fn row5_enomem_when_nothing_fits() {
     let host = host();
     let before = snap(&host);
-    for size in [u64::MAX, u64::MAX - 4095, 0xffff_ffff, 1 << 40, host.window_usage().capacity] {
-        assert_eq!(host.create(&root(), "huge", size), Err(Errno::ENOMEM), "size {size:#x}");
+    for size in [
+        u64::MAX,
+        u64::MAX - 4095,
+        0xffff_ffff,
+        1 << 40,
+        host.window_usage().capacity,
+    ] {
+        assert_eq!(
+            host.create(&root(), "huge", size),
+            Err(Errno::ENOMEM),
+            "size {size:#x}"
+        );
     }
     assert_eq!(snap(&host), before);
 }
@@ -110,7 +145,11 @@ fn new_entry_state_and_return_value() {
     let addr = host.create(&root(), "fresh", 10000).unwrap();
     assert_eq!(addr % PAGE_SIZE, 0);
     assert!(addr + 10000 <= 0x8000_0000, "inside the window below 2 GiB");
-    assert_eq!(addr, host.window_usage().base, "the first module lands at the window base");
+    assert_eq!(
+        addr,
+        host.window_usage().base,
+        "the first module lands at the window base"
+    );
     let bytes = host.read_memory(addr, 184 + 6).unwrap().unwrap();
     let h = ModuleHeader::decode(&bytes);
     assert_eq!(
@@ -153,15 +192,25 @@ fn what_other_calls_see_of_an_uninitialized_entry() {
     );
     for which in [QM_SYMBOLS, QM_DEPS, QM_REFS] {
         let a = host.query(Some("uninit"), which).unwrap();
-        assert!(matches!(a, QueryAnswer::Names(ref v) if v.is_empty()) || a == QueryAnswer::Symbols(vec![]));
+        assert!(
+            matches!(a, QueryAnswer::Names(ref v) if v.is_empty())
+                || a == QueryAnswer::Symbols(vec![])
+        );
     }
     let ksyms = String::from_utf8(host.proc_ksyms().unwrap()).unwrap();
     assert!(!ksyms.contains("uninit"));
     let modules = String::from_utf8(host.proc_modules().unwrap()).unwrap();
-    assert_eq!(modules, format!("{:<20}{:8} (uninitialized)\n", "uninit", 10000));
+    assert_eq!(
+        modules,
+        format!("{:<20}{:8} (uninitialized)\n", "uninit", 10000)
+    );
     // get_kernel_syms skips it when filling but counts it (+1) when asked for the size.
     let syms = host.kernel_syms();
-    assert_eq!(syms, Err(Errno::EAGAIN), "count and fill disagree by the tag");
+    assert_eq!(
+        syms,
+        Err(Errno::EAGAIN),
+        "count and fill disagree by the tag"
+    );
     // delete_module succeeds and runs no cleanup.
     host.delete(&root(), Some("uninit")).unwrap();
     assert!(names(&host).is_empty());
@@ -232,5 +281,8 @@ fn freed_memory_is_wiped_before_reuse() {
     let b = host.create(&root(), "second", 4000).unwrap();
     assert_eq!(a, b, "first fit reuses the block");
     let bytes = host.read_memory(b + 191, 3000).unwrap().unwrap();
-    assert!(bytes.iter().all(|&x| x == 0), "no byte of the old module remains");
+    assert!(
+        bytes.iter().all(|&x| x == 0),
+        "no byte of the old module remains"
+    );
 }

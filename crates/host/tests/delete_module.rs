@@ -35,7 +35,10 @@ fn row1_eperm_even_for_null() {
     let before = snap(&host);
     let mem = ScratchSpace::new();
     assert_eq!(host.delete_module(&nobody(), &mem, 0), Err(Errno::EPERM));
-    assert_eq!(host.delete_module(&nobody(), &mem, u64::MAX), Err(Errno::EPERM));
+    assert_eq!(
+        host.delete_module(&nobody(), &mem, u64::MAX),
+        Err(Errno::EPERM)
+    );
     assert_eq!(host.delete(&nobody(), Some("m")), Err(Errno::EPERM));
     assert_eq!(snap(&host), before);
 }
@@ -48,9 +51,15 @@ fn row2_name_copy_in() {
     let mut mem = ScratchSpace::new();
     let empty = mem.put_cstr(b"");
     let long = mem.put(&long_name());
-    assert_eq!(host.delete_module(&root(), &mem, u64::MAX), Err(Errno::EFAULT));
+    assert_eq!(
+        host.delete_module(&root(), &mem, u64::MAX),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(host.delete_module(&root(), &mem, empty), Err(Errno::EINVAL));
-    assert_eq!(host.delete_module(&root(), &mem, long), Err(Errno::ENAMETOOLONG));
+    assert_eq!(
+        host.delete_module(&root(), &mem, long),
+        Err(Errno::ENAMETOOLONG)
+    );
     assert_eq!(snap(&host), before);
 }
 
@@ -60,7 +69,11 @@ fn row3_enoent() {
     plain(&host, "m");
     let before = snap(&host);
     assert_eq!(host.delete(&root(), Some("nosuch")), Err(Errno::ENOENT));
-    assert_eq!(host.delete(&root(), Some("M")), Err(Errno::ENOENT), "names match exactly");
+    assert_eq!(
+        host.delete(&root(), Some("M")),
+        Err(Errno::ENOENT),
+        "names match exactly"
+    );
     assert_eq!(snap(&host), before);
 }
 
@@ -200,8 +213,15 @@ fn sweep_gives_a_visited_module_a_second_chance() {
     let host = host();
     autoclean(&host, "used", (MOD_USED_ONCE | MOD_VISITED) as u8, &[]);
     host.delete(&root(), None).unwrap();
-    assert_eq!(names(&host), vec!["used"], "first sweep only clears VISITED");
-    assert_eq!(snap(&host).modules[0].flags, MOD_AUTOCLEAN | MOD_RUNNING | MOD_USED_ONCE);
+    assert_eq!(
+        names(&host),
+        vec!["used"],
+        "first sweep only clears VISITED"
+    );
+    assert_eq!(
+        snap(&host).modules[0].flags,
+        MOD_AUTOCLEAN | MOD_RUNNING | MOD_USED_ONCE
+    );
     host.delete(&root(), None).unwrap();
     assert!(names(&host).is_empty(), "second sweep reaps it");
     assert_eq!(host.window_usage().in_use, 0);
@@ -238,7 +258,11 @@ fn sweep_clears_just_freed_on_survivors() {
     host.delete(&root(), None).unwrap();
     let s = snap(&host);
     assert_eq!(names(&host), vec!["keeper"]);
-    assert_eq!(s.modules[0].flags, MOD_RUNNING | MOD_USED_ONCE, "JUST_FREED was cleared");
+    assert_eq!(
+        s.modules[0].flags,
+        MOD_RUNNING | MOD_USED_ONCE,
+        "JUST_FREED was cleared"
+    );
 }
 
 #[test]
@@ -249,7 +273,11 @@ fn sweep_skips_busy_and_uninitialized_modules() {
         // MOD_INC_USE_COUNT: usecount + 1, flags |= VISITED | USED_ONCE.
         let mut code = asm::increment_then_return(base + 32, 0);
         code.truncate(code.len() - 6);
-        code.extend(asm::or_then_return(base + 40, (MOD_USED_ONCE | MOD_VISITED) as u8, 0));
+        code.extend(asm::or_then_return(
+            base + 40,
+            (MOD_USED_ONCE | MOD_VISITED) as u8,
+            0,
+        ));
         let c = b.append(&code, 16);
         b.init(c).flags(MOD_AUTOCLEAN);
         b
@@ -299,7 +327,9 @@ fn ltp_delete_module03() {
         b
     })
     .unwrap();
-    let Ok(umod_host::QueryAnswer::Symbols(syms)) = host.query(Some("dummy_del_mod"), umod_abi::QM_SYMBOLS) else {
+    let Ok(umod_host::QueryAnswer::Symbols(syms)) =
+        host.query(Some("dummy_del_mod"), umod_abi::QM_SYMBOLS)
+    else {
         panic!("no symbols");
     };
     assert_eq!(syms[0].1, b"dummy_func_test");
@@ -311,7 +341,10 @@ fn ltp_delete_module03() {
         b
     })
     .unwrap();
-    assert_eq!(host.delete(&root(), Some("dummy_del_mod")), Err(Errno::EBUSY));
+    assert_eq!(
+        host.delete(&root(), Some("dummy_del_mod")),
+        Err(Errno::EBUSY)
+    );
     host.delete(&root(), Some("dummy_del_mod_dep")).unwrap();
     host.delete(&root(), Some("dummy_del_mod")).unwrap();
 }

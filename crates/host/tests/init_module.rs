@@ -6,8 +6,8 @@ use common::*;
 
 use umod_abi::image::{asm, ImageBuilder};
 use umod_abi::{
-    Errno, ModuleHeader, ModuleInfo, MOD_AUTOCLEAN, MOD_INITIALIZING, MOD_RUNNING, MOD_USED_ONCE, PAGE_SIZE,
-    QM_INFO, QM_REFS,
+    Errno, ModuleHeader, ModuleInfo, MOD_AUTOCLEAN, MOD_INITIALIZING, MOD_RUNNING, MOD_USED_ONCE,
+    PAGE_SIZE, QM_INFO, QM_REFS,
 };
 use umod_host::{Host, QueryAnswer, ScratchSpace};
 
@@ -56,10 +56,22 @@ fn row2_name_copy_in() {
     let image = mem.put(&img);
     let empty = mem.put_cstr(b"");
     let long = mem.put(&long_name());
-    assert_eq!(host.init_module(&root(), &mem, 0, image), Err(Errno::EFAULT));
-    assert_eq!(host.init_module(&root(), &mem, u64::MAX, image), Err(Errno::EFAULT));
-    assert_eq!(host.init_module(&root(), &mem, empty, image), Err(Errno::EINVAL));
-    assert_eq!(host.init_module(&root(), &mem, long, image), Err(Errno::ENAMETOOLONG));
+    assert_eq!(
+        host.init_module(&root(), &mem, 0, image),
+        Err(Errno::EFAULT)
+    );
+    assert_eq!(
+        host.init_module(&root(), &mem, u64::MAX, image),
+        Err(Errno::EFAULT)
+    );
+    assert_eq!(
+        host.init_module(&root(), &mem, empty, image),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(
+        host.init_module(&root(), &mem, long, image),
+        Err(Errno::ENAMETOOLONG)
+    );
     assert_eq!(snap(&host), before);
 }
 
@@ -79,7 +91,10 @@ fn row4_efault_reading_size_of_struct() {
     let name = mem.put_cstr(b"m");
     let short = mem.put_at_page_end(&[184, 0, 0, 0]); // 4 of the 8 bytes
     for image in [0, u64::MAX, short] {
-        assert_eq!(host.init_module(&root(), &mem, name, image), Err(Errno::EFAULT));
+        assert_eq!(
+            host.init_module(&root(), &mem, name, image),
+            Err(Errno::EFAULT)
+        );
     }
     assert_eq!(snap(&host), before);
 }
@@ -89,9 +104,17 @@ fn row5_size_of_struct_range() {
     let host = host();
     let (_, img) = created(&host, "m");
     for sos in [0, 111, 313, u64::MAX] {
-        refused(&host, "m", &with_header(&img, |h| h.size_of_struct = sos), Errno::EINVAL);
+        refused(
+            &host,
+            "m",
+            &with_header(&img, |h| h.size_of_struct = sos),
+            Errno::EINVAL,
+        );
     }
-    assert_eq!(last_log(&host), "A new version of the modutils is likely needed.");
+    assert_eq!(
+        last_log(&host),
+        "A new version of the modutils is likely needed."
+    );
 }
 
 #[test]
@@ -126,7 +149,10 @@ fn row7_efault_copying_the_header() {
     let mut mem = ScratchSpace::new();
     let name = mem.put_cstr(b"m");
     let image = mem.put_at_page_end(&img[..100]); // sos says 184
-    assert_eq!(host.init_module(&root(), &mem, name, image), Err(Errno::EFAULT));
+    assert_eq!(
+        host.init_module(&root(), &mem, name, image),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(snap(&host), before);
 }
 
@@ -134,8 +160,16 @@ fn row7_efault_copying_the_header() {
 fn row8_image_larger_than_reserved() {
     let host = host();
     let (_, img) = created(&host, "m");
-    refused(&host, "m", &with_header(&img, |h| h.size = RESERVED + 1), Errno::EINVAL);
-    assert_eq!(last_log(&host), "init_module: Size of initialized module exceeds size of created module.");
+    refused(
+        &host,
+        "m",
+        &with_header(&img, |h| h.size = RESERVED + 1),
+        Errno::EINVAL,
+    );
+    assert_eq!(
+        last_log(&host),
+        "init_module: Size of initialized module exceeds size of created module."
+    );
 }
 
 #[test]
@@ -144,7 +178,12 @@ fn row9_name_bounds() {
     let (addr, img) = created(&host, "m");
     let size = img.len() as u64;
     for name in [0, addr, addr + 183, addr + size, u64::MAX] {
-        refused(&host, "m", &with_header(&img, |h| h.name = name), Errno::EINVAL);
+        refused(
+            &host,
+            "m",
+            &with_header(&img, |h| h.name = name),
+            Errno::EINVAL,
+        );
     }
     assert_eq!(last_log(&host), "init_module: mod->name out of bounds.");
 }
@@ -154,7 +193,12 @@ fn row10_syms_bounds() {
     let host = host();
     let (addr, img) = created(&host, "m");
     let size = img.len() as u64;
-    let cases = [(addr, 1), (addr + size - 15, 1), (addr + 184, 54), (u64::MAX - 15, 2)];
+    let cases = [
+        (addr, 1),
+        (addr + size - 15, 1),
+        (addr + 184, 54),
+        (u64::MAX - 15, 2),
+    ];
     for (syms, nsyms) in cases {
         let bad = with_header(&img, |h| {
             h.syms = syms;
@@ -164,7 +208,8 @@ fn row10_syms_bounds() {
     }
     assert_eq!(last_log(&host), "init_module: mod->syms out of bounds.");
     // nsyms == 0: the pointer is not looked at.
-    host.init(&root(), "m", &with_header(&img, |h| h.syms = 1)).unwrap();
+    host.init(&root(), "m", &with_header(&img, |h| h.syms = 1))
+        .unwrap();
 }
 
 #[test]
@@ -188,7 +233,12 @@ fn row12_init_range_is_inclusive() {
     let (addr, img) = created(&host, "m");
     let size = img.len() as u64;
     for init in [addr + 183, addr + size + 1, 1] {
-        refused(&host, "m", &with_header(&img, |h| h.init = init), Errno::EINVAL);
+        refused(
+            &host,
+            "m",
+            &with_header(&img, |h| h.init = init),
+            Errno::EINVAL,
+        );
     }
     assert_eq!(last_log(&host), "init_module: mod->init out of bounds.");
 }
@@ -199,7 +249,12 @@ fn row13_cleanup_range() {
     let (addr, img) = created(&host, "m");
     let size = img.len() as u64;
     for cleanup in [addr, addr + size + 1] {
-        refused(&host, "m", &with_header(&img, |h| h.cleanup = cleanup), Errno::EINVAL);
+        refused(
+            &host,
+            "m",
+            &with_header(&img, |h| h.cleanup = cleanup),
+            Errno::EINVAL,
+        );
     }
     assert_eq!(last_log(&host), "init_module: mod->cleanup out of bounds.");
     // The range is inclusive: cleanup == base + size passes the checks. An
@@ -209,7 +264,11 @@ fn row13_cleanup_range() {
     let c = b.append(&asm::return_value(-5), 16);
     b.init(c);
     let img = with_header(&b.build(addr), |h| h.cleanup = addr + h.size);
-    assert_eq!(host.init(&root(), "m", &img), Err(Errno::EIO), "checks passed, init ran");
+    assert_eq!(
+        host.init(&root(), "m", &img),
+        Err(Errno::EIO),
+        "checks passed, init ran"
+    );
 }
 
 #[test]
@@ -218,11 +277,11 @@ fn row14_exception_table() {
     let (addr, img) = created(&host, "m");
     let size = img.len() as u64;
     let cases = [
-        (addr + 400, addr + 384), // start > end
-        (addr + 176, addr + 192), // starts inside the header
+        (addr + 400, addr + 384),        // start > end
+        (addr + 176, addr + 192),        // starts inside the header
         (addr + size - 16, addr + size), // end must be strictly below base + size
-        (addr + 400, addr + 408), // not a whole number of 16-byte entries
-        (0, 8),                   // start 0, end not a multiple of 16 away
+        (addr + 400, addr + 408),        // not a whole number of 16-byte entries
+        (0, 8),                          // start 0, end not a multiple of 16 away
     ];
     for (start, end) in cases {
         let bad = with_header(&img, |h| {
@@ -244,10 +303,20 @@ fn row15_only_autoclean_may_be_set() {
     let host = host();
     let (_, img) = created(&host, "m");
     for flags in [MOD_RUNNING, MOD_USED_ONCE, MOD_AUTOCLEAN | 8, 1 << 40] {
-        refused(&host, "m", &with_header(&img, |h| h.flags = flags), Errno::EINVAL);
+        refused(
+            &host,
+            "m",
+            &with_header(&img, |h| h.flags = flags),
+            Errno::EINVAL,
+        );
     }
     assert_eq!(last_log(&host), "init_module: mod->flags invalid.");
-    host.init(&root(), "m", &with_header(&img, |h| h.flags = MOD_AUTOCLEAN)).unwrap();
+    host.init(
+        &root(),
+        "m",
+        &with_header(&img, |h| h.flags = MOD_AUTOCLEAN),
+    )
+    .unwrap();
     assert_eq!(snap(&host).modules[0].flags, MOD_AUTOCLEAN | MOD_RUNNING);
 }
 
@@ -255,8 +324,16 @@ fn row15_only_autoclean_may_be_set() {
 fn row16_can_unload_range_only_when_present() {
     let host = host();
     let (addr, img) = created(&host, "m");
-    refused(&host, "m", &with_header(&img, |h| h.can_unload = addr + 8), Errno::EINVAL);
-    assert_eq!(last_log(&host), "init_module: mod->can_unload out of bounds.");
+    refused(
+        &host,
+        "m",
+        &with_header(&img, |h| h.can_unload = addr + 8),
+        Errno::EINVAL,
+    );
+    assert_eq!(
+        last_log(&host),
+        "init_module: mod->can_unload out of bounds."
+    );
     // With a header too short to hold it (sos 128), the member is absent.
     let short = with_header(&img, |h| {
         h.size_of_struct = 128;
@@ -270,7 +347,12 @@ fn row16_can_unload_range_only_when_present() {
 fn row17_kallsyms() {
     let host = host();
     let (addr, img) = created(&host, "m");
-    let cases = [(addr, addr + 300), (addr + 300, addr + 8000), (addr + 300, 0), (addr + 310, addr + 300)];
+    let cases = [
+        (addr, addr + 300),
+        (addr + 300, addr + 8000),
+        (addr + 300, 0),
+        (addr + 310, addr + 300),
+    ];
     for (start, end) in cases {
         let bad = with_header(&img, |h| {
             h.kallsyms_start = start;
@@ -302,7 +384,11 @@ fn row17_kallsyms_messages() {
 fn row18_archdata() {
     let host = host();
     let (addr, img) = created(&host, "m");
-    let cases = [(addr, addr + 300), (addr + 300, 0), (addr + 310, addr + 300)];
+    let cases = [
+        (addr, addr + 300),
+        (addr + 300, 0),
+        (addr + 310, addr + 300),
+    ];
     for (start, end) in cases {
         let bad = with_header(&img, |h| {
             h.archdata_start = start;
@@ -321,8 +407,16 @@ fn row18_archdata() {
 fn row19_kernel_data_must_be_zero() {
     let host = host();
     let (_, img) = created(&host, "m");
-    refused(&host, "m", &with_header(&img, |h| h.kernel_data = 1), Errno::EINVAL);
-    assert_eq!(last_log(&host), "init_module: mod->kernel_data must be zero.");
+    refused(
+        &host,
+        "m",
+        &with_header(&img, |h| h.kernel_data = 1),
+        Errno::EINVAL,
+    );
+    assert_eq!(
+        last_log(&host),
+        "init_module: mod->kernel_data must be zero."
+    );
     let short = with_header(&img, |h| {
         h.size_of_struct = 176;
         h.kernel_data = 1;
@@ -344,14 +438,22 @@ fn row20_name_is_reread_from_the_callers_buffer() {
     let mut mem = ScratchSpace::new();
     let name = mem.put_cstr(b"mod");
     let image = mem.put_at_page_end(&tail);
-    assert_eq!(host.init_module(&root(), &mem, name, image), Err(Errno::EFAULT));
+    assert_eq!(
+        host.init_module(&root(), &mem, name, image),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(snap(&host), before);
     assert_eq!(last_log(&host), "init_module: get_mod_name failure.");
 
     // The name pointer names an empty string: EINVAL from the copy-in.
     let mut empty = img.clone();
     empty[600..603].copy_from_slice(b"\0od");
-    refused(&host, "mod", &with_header(&empty, |h| h.name = addr + 600), Errno::EINVAL);
+    refused(
+        &host,
+        "mod",
+        &with_header(&empty, |h| h.name = addr + 600),
+        Errno::EINVAL,
+    );
 }
 
 #[test]
@@ -370,11 +472,24 @@ fn row21_name_must_not_change() {
     let (addr, img) = created(&host, "hello");
     let mut other = img.clone();
     other[600..606].copy_from_slice(b"hellp\0");
-    refused(&host, "hello", &with_header(&other, |h| h.name = addr + 600), Errno::EINVAL);
-    assert_eq!(last_log(&host), "init_module: changed module name to `hellp' from `hello'");
+    refused(
+        &host,
+        "hello",
+        &with_header(&other, |h| h.name = addr + 600),
+        Errno::EINVAL,
+    );
+    assert_eq!(
+        last_log(&host),
+        "init_module: changed module name to `hellp' from `hello'"
+    );
     let mut longer = img.clone();
     longer[600..607].copy_from_slice(b"hello2\0");
-    refused(&host, "hello", &with_header(&longer, |h| h.name = addr + 600), Errno::EINVAL);
+    refused(
+        &host,
+        "hello",
+        &with_header(&longer, |h| h.name = addr + 600),
+        Errno::EINVAL,
+    );
 }
 
 #[test]
@@ -385,7 +500,10 @@ fn row22_efault_copying_the_body() {
     let mut mem = ScratchSpace::new();
     let name = mem.put_cstr(b"m");
     let image = mem.put_at_page_end(&img[..img.len() - 1]);
-    assert_eq!(host.init_module(&root(), &mem, name, image), Err(Errno::EFAULT));
+    assert_eq!(
+        host.init_module(&root(), &mem, name, image),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(snap(&host), before);
 }
 
@@ -403,11 +521,17 @@ fn row24_deps_must_be_other_modules() {
         b.build(addr)
     };
     refused(&host, "m", &with_dep(addr), Errno::EINVAL);
-    assert_eq!(last_log(&host), "init_module: self-referential dependency in mod->deps.");
+    assert_eq!(
+        last_log(&host),
+        "init_module: self-referential dependency in mod->deps."
+    );
     for dep in [0, addr + PAGE_SIZE, other + 8, kernel] {
         refused(&host, "m", &with_dep(dep), Errno::EINVAL);
     }
-    assert_eq!(last_log(&host), "init_module: found dependency that is (no longer?) a module.");
+    assert_eq!(
+        last_log(&host),
+        "init_module: found dependency that is (no longer?) a module."
+    );
     // An uninitialized entry counts as a module.
     let uninit = host.create(&root(), "uninit", RESERVED).unwrap();
     host.init(&root(), "m", &with_dep(uninit)).unwrap();
@@ -460,8 +584,15 @@ fn init_runs_with_usecount_one_and_initializing() {
     let m = &snap(&host).modules[0];
     // The slot: right after the name ("probe\0" at 184..190, aligned to 8 = 192).
     let slot = host.read_memory(addr + 192, 16).unwrap().unwrap();
-    assert_eq!(u32::from_le_bytes(slot[..4].try_into().unwrap()), 1, "usecount during init");
-    assert_eq!(u64::from_le_bytes(slot[8..].try_into().unwrap()), MOD_INITIALIZING);
+    assert_eq!(
+        u32::from_le_bytes(slot[..4].try_into().unwrap()),
+        1,
+        "usecount during init"
+    );
+    assert_eq!(
+        u64::from_le_bytes(slot[8..].try_into().unwrap()),
+        MOD_INITIALIZING
+    );
     assert_eq!((m.usecount, m.flags), (0, MOD_RUNNING));
 }
 
@@ -482,11 +613,21 @@ fn init_failure_keeps_the_entry_and_its_refs() {
     assert_eq!(host.init(&root(), "bad", &b.build(addr)), Err(Errno::EIO));
     let s = snap(&host);
     assert_eq!(s.modules[0].name, b"bad");
-    assert_eq!((s.modules[0].usecount, s.modules[0].flags), (0, MOD_AUTOCLEAN));
-    assert_eq!(s.modules[1].refs, vec![b"bad".to_vec()], "the dependency stays pinned");
+    assert_eq!(
+        (s.modules[0].usecount, s.modules[0].flags),
+        (0, MOD_AUTOCLEAN)
+    );
+    assert_eq!(
+        s.modules[1].refs,
+        vec![b"bad".to_vec()],
+        "the dependency stays pinned"
+    );
     assert_eq!(host.delete(&root(), Some("lower")), Err(Errno::EBUSY));
     let modules = String::from_utf8(host.proc_modules().unwrap()).unwrap();
-    assert!(modules.starts_with(&format!("{:<20}{:8} (uninitialized)\n", "bad", size)), "{modules}");
+    assert!(
+        modules.starts_with(&format!("{:<20}{:8} (uninitialized)\n", "bad", size)),
+        "{modules}"
+    );
     // The caller deletes it; that unlinks the refs and runs no cleanup.
     host.delete(&root(), Some("bad")).unwrap();
     host.delete(&root(), Some("lower")).unwrap();
@@ -496,9 +637,18 @@ fn init_failure_keeps_the_entry_and_its_refs() {
 #[test]
 fn positive_init_result_is_ebusy_negative_is_minus_r() {
     let host = host();
-    assert_eq!(install(&host, "pos", returning("pos", 1)), Err(Errno::EBUSY));
-    assert_eq!(install(&host, "neg", returning("neg", -19)), Err(Errno::ENODEV));
-    assert_eq!(install(&host, "huge", returning("huge", i32::MIN)), Err(Errno::EINVAL));
+    assert_eq!(
+        install(&host, "pos", returning("pos", 1)),
+        Err(Errno::EBUSY)
+    );
+    assert_eq!(
+        install(&host, "neg", returning("neg", -19)),
+        Err(Errno::ENODEV)
+    );
+    assert_eq!(
+        install(&host, "huge", returning("huge", i32::MIN)),
+        Err(Errno::EINVAL)
+    );
     for m in snap(&host).modules {
         assert_eq!((m.flags, m.usecount), (0, 0));
     }

@@ -6,7 +6,8 @@ use common::*;
 use umod_abi::image::{asm, ImageBuilder, SymbolValue};
 use umod_abi::structs::{decode_name_list, decode_qm_symbols};
 use umod_abi::{
-    Errno, ModuleInfo, ModuleSymbol, MOD_RUNNING, QM_DEPS, QM_INFO, QM_MODULES, QM_PROBE, QM_REFS, QM_SYMBOLS,
+    Errno, ModuleInfo, ModuleSymbol, MOD_RUNNING, QM_DEPS, QM_INFO, QM_MODULES, QM_PROBE, QM_REFS,
+    QM_SYMBOLS,
 };
 use umod_host::{Host, QueryAnswer, ScratchSpace};
 
@@ -35,7 +36,12 @@ fn query(host: &Host, name: Option<&[u8]>, which: i32, bufsize: u64) -> Call {
     let buf = mem.put(&vec![0xee; bufsize.max(1) as usize]);
     let ret = mem.put(&SENTINEL.to_le_bytes());
     let result = host.query_module(&nobody(), &mut mem, name, which, buf, bufsize, ret);
-    Call { mem, buf, ret, result }
+    Call {
+        mem,
+        buf,
+        ret,
+        result,
+    }
 }
 
 /// A running module exporting `syms` (names), each pointing at its own code.
@@ -54,9 +60,15 @@ fn exporter(host: &Host, name: &str, syms: &[&str]) -> u64 {
 #[test]
 fn name_is_resolved_before_which() {
     let host = host();
-    assert_eq!(query(&host, Some(b"nosuch"), 999, 16).result, Err(Errno::ENOENT));
+    assert_eq!(
+        query(&host, Some(b"nosuch"), 999, 16).result,
+        Err(Errno::ENOENT)
+    );
     assert_eq!(query(&host, Some(b""), 999, 16).result, Err(Errno::EINVAL));
-    assert_eq!(query(&host, Some(&long_name()), QM_PROBE, 16).result, Err(Errno::ENAMETOOLONG));
+    assert_eq!(
+        query(&host, Some(&long_name()), QM_PROBE, 16).result,
+        Err(Errno::ENAMETOOLONG)
+    );
     let mut mem = ScratchSpace::new();
     assert_eq!(
         host.query_module(&nobody(), &mut mem, u64::MAX, QM_PROBE, 0, 0, 0),
@@ -75,7 +87,11 @@ fn probe_touches_nothing() {
         assert_eq!(c.buf(8), vec![0xee; 8]);
     }
     let mut mem = ScratchSpace::new();
-    assert_eq!(host.query_module(&nobody(), &mut mem, 0, 0, 0, 0, 0), Ok(()), "(NULL, 0, NULL, 0, NULL)");
+    assert_eq!(
+        host.query_module(&nobody(), &mut mem, 0, 0, 0, 0, 0),
+        Ok(()),
+        "(NULL, 0, NULL, 0, NULL)"
+    );
 }
 
 #[test]
@@ -95,7 +111,11 @@ fn unknown_which_is_einval_for_any_target() {
 fn qm_modules_lists_every_entry_newest_first() {
     let host = host();
     let c = query(&host, None, QM_MODULES, 0);
-    assert_eq!((c.result, c.ret()), (Ok(()), 0), "no modules: success, count 0");
+    assert_eq!(
+        (c.result, c.ret()),
+        (Ok(()), 0),
+        "no modules: success, count 0"
+    );
     plain(&host, "alpha");
     host.create(&root(), "beta", 4000).unwrap();
     // Any resolvable name works as the target.
@@ -119,7 +139,10 @@ fn qm_modules_enospc_reports_the_total_and_keeps_what_fitted() {
     // buf NULL and size 0 (BusyBox lsmod's sizing call).
     let mut mem = ScratchSpace::new();
     let ret = mem.alloc(8);
-    assert_eq!(host.query_module(&nobody(), &mut mem, 0, QM_MODULES, 0, 0, ret), Err(Errno::ENOSPC));
+    assert_eq!(
+        host.query_module(&nobody(), &mut mem, 0, QM_MODULES, 0, 0, ret),
+        Err(Errno::ENOSPC)
+    );
     assert_eq!(mem.peek_u64(ret), Some(11));
 }
 
@@ -132,10 +155,16 @@ fn qm_deps_and_refs() {
     user_of(&host, "user2", &[a]);
     let c = query(&host, Some(b"user1"), QM_DEPS, 64);
     assert_eq!((c.result, c.ret()), (Ok(()), 2));
-    assert_eq!(decode_name_list(&c.buf(64), 2).unwrap(), vec![b"b".to_vec(), b"a".to_vec()]);
+    assert_eq!(
+        decode_name_list(&c.buf(64), 2).unwrap(),
+        vec![b"b".to_vec(), b"a".to_vec()]
+    );
     let c = query(&host, Some(b"a"), QM_REFS, 64);
     assert_eq!((c.result, c.ret()), (Ok(()), 2));
-    assert_eq!(decode_name_list(&c.buf(64), 2).unwrap(), vec![b"user2".to_vec(), b"user1".to_vec()]);
+    assert_eq!(
+        decode_name_list(&c.buf(64), 2).unwrap(),
+        vec![b"user2".to_vec(), b"user1".to_vec()]
+    );
     let c = query(&host, Some(b"a"), QM_REFS, 8);
     assert_eq!((c.result, c.ret()), (Err(Errno::ENOSPC), 12));
     assert_eq!(&c.buf(6), b"user2\0");
@@ -167,7 +196,9 @@ fn non_queryable_modules_answer_zero_entries() {
         let mut b = ImageBuilder::new("failed");
         let c = b.append(&asm::return_value(-1), 16);
         let f = b.append(&asm::return_value(0), 16);
-        b.init(c).depend_on(lower).export("f", SymbolValue::Offset(f));
+        b.init(c)
+            .depend_on(lower)
+            .export("f", SymbolValue::Offset(f));
         b
     };
     assert_eq!(install(&host, "failed", failed), Err(Errno::EPERM));
@@ -189,12 +220,19 @@ fn qm_symbols_layout() {
     let buf = c.buf(256);
     let e0 = ModuleSymbol::decode(buf[0..16].try_into().unwrap());
     let e1 = ModuleSymbol::decode(buf[16..32].try_into().unwrap());
-    assert_eq!((e0.name, e1.name), (32, 38), "offsets from the start of buf");
+    assert_eq!(
+        (e0.name, e1.name),
+        (32, 38),
+        "offsets from the start of buf"
+    );
     assert_eq!(&buf[32..52], b"first\0second_symbol\0");
     assert!(e0.value > base && e1.value > e0.value);
     assert_eq!(
         host.query(Some("exp"), QM_SYMBOLS).unwrap(),
-        QueryAnswer::Symbols(vec![(e0.value, b"first".to_vec()), (e1.value, b"second_symbol".to_vec())])
+        QueryAnswer::Symbols(vec![
+            (e0.value, b"first".to_vec()),
+            (e1.value, b"second_symbol".to_vec())
+        ])
     );
 }
 
@@ -212,8 +250,15 @@ fn qm_symbols_enospc() {
     assert_eq!((c.result, c.ret()), (Err(Errno::ENOSPC), total));
     let buf = c.buf(40);
     assert_eq!(&buf[32..38], b"first\0");
-    assert_eq!(ModuleSymbol::decode(buf[0..16].try_into().unwrap()).name, 32);
-    assert_eq!(&buf[16..32], &[0xee; 16], "the second entry was not written");
+    assert_eq!(
+        ModuleSymbol::decode(buf[0..16].try_into().unwrap()).name,
+        32
+    );
+    assert_eq!(
+        &buf[16..32],
+        &[0xee; 16],
+        "the second entry was not written"
+    );
 }
 
 #[test]
@@ -242,9 +287,15 @@ fn qm_symbols_of_the_kernel() {
     let Ok(QueryAnswer::Symbols(syms)) = host.query(None, QM_SYMBOLS) else {
         panic!("kernel symbols");
     };
-    let printk = syms.iter().find(|(_, n)| n == b"printk").expect("printk is exported");
+    let printk = syms
+        .iter()
+        .find(|(_, n)| n == b"printk")
+        .expect("printk is exported");
     let usage = host.window_usage();
-    assert!(printk.0 >= usage.base + usage.capacity && printk.0 < 0x8000_0000, "in the window");
+    assert!(
+        printk.0 >= usage.base + usage.capacity && printk.0 < 0x8000_0000,
+        "in the window"
+    );
     assert!(syms.iter().any(|(_, n)| n == b"jiffies"));
 }
 
@@ -256,7 +307,15 @@ fn qm_info() {
     assert_eq!((c.result, c.ret()), (Ok(()), 32));
     let info = ModuleInfo::decode(c.buf(32)[..].try_into().unwrap());
     // size: the image's, header and "m\0".
-    assert_eq!(info, ModuleInfo { addr, size: 186, flags: MOD_RUNNING, usecount: 0 });
+    assert_eq!(
+        info,
+        ModuleInfo {
+            addr,
+            size: 186,
+            flags: MOD_RUNNING,
+            usecount: 0
+        }
+    );
     let c = query(&host, Some(b"m"), QM_INFO, 31);
     assert_eq!((c.result, c.ret()), (Err(Errno::ENOSPC), 32));
     assert_eq!(c.buf(31), vec![0xee; 31]);
@@ -279,7 +338,11 @@ fn qm_info_usecount_with_can_unload() {
         other => panic!("{other:?}"),
     };
     assert_eq!(usecount("busy"), -1);
-    assert_eq!(usecount("idle"), 0, "2.4.32: -1 only when the callback says busy");
+    assert_eq!(
+        usecount("idle"),
+        0,
+        "2.4.32: -1 only when the callback says busy"
+    );
 }
 
 #[test]
@@ -290,7 +353,13 @@ fn efault_writing_ret_even_on_success_or_enospc() {
     let name = mem.put_cstr(b"m");
     let buf = mem.alloc(4096);
     let ro = mem.put_read_only(&[0; 8]);
-    for (which, size) in [(QM_MODULES, 4096), (QM_MODULES, 0), (QM_INFO, 4096), (QM_INFO, 0), (QM_SYMBOLS, 0)] {
+    for (which, size) in [
+        (QM_MODULES, 4096),
+        (QM_MODULES, 0),
+        (QM_INFO, 4096),
+        (QM_INFO, 0),
+        (QM_SYMBOLS, 0),
+    ] {
         for ret in [u64::MAX, 0, ro] {
             assert_eq!(
                 host.query_module(&nobody(), &mut mem, name, which, buf, size, ret),
@@ -307,9 +376,15 @@ fn a_bad_buf_is_not_touched_when_nothing_fits() {
     plain(&host, "m");
     let mut mem = ScratchSpace::new();
     let ret = mem.alloc(8);
-    assert_eq!(host.query_module(&nobody(), &mut mem, 0, QM_MODULES, u64::MAX, 1, ret), Err(Errno::ENOSPC));
+    assert_eq!(
+        host.query_module(&nobody(), &mut mem, 0, QM_MODULES, u64::MAX, 1, ret),
+        Err(Errno::ENOSPC)
+    );
     assert_eq!(mem.peek_u64(ret), Some(2));
-    assert_eq!(host.query_module(&nobody(), &mut mem, 0, QM_MODULES, u64::MAX, 4096, ret), Err(Errno::EFAULT));
+    assert_eq!(
+        host.query_module(&nobody(), &mut mem, 0, QM_MODULES, u64::MAX, 4096, ret),
+        Err(Errno::EFAULT)
+    );
 }
 
 #[test]
@@ -327,7 +402,10 @@ fn query_holds_a_use_for_its_duration() {
     })
     .unwrap();
     host.query(Some("m"), QM_INFO).unwrap();
-    assert_eq!(host.read_memory(addr + 192, 4).unwrap().unwrap(), [1, 0, 0, 0]);
+    assert_eq!(
+        host.read_memory(addr + 192, 4).unwrap().unwrap(),
+        [1, 0, 0, 0]
+    );
     assert_eq!(snap(&host).modules[0].usecount, 0, "dropped afterwards");
 }
 
@@ -338,11 +416,19 @@ fn ltp_query_module01() {
     user_of(&host, "dummy_query_mod_dep", &[lower]);
     assert_eq!(query(&host, None, QM_PROBE, 0).result, Ok(()));
     let c = query(&host, None, QM_MODULES, 1024);
-    assert!(decode_name_list(&c.buf(1024), c.ret() as usize).unwrap().contains(&b"dummy_query_mod".to_vec()));
+    assert!(decode_name_list(&c.buf(1024), c.ret() as usize)
+        .unwrap()
+        .contains(&b"dummy_query_mod".to_vec()));
     let c = query(&host, Some(b"dummy_query_mod_dep"), QM_DEPS, 1024);
-    assert_eq!(decode_name_list(&c.buf(1024), c.ret() as usize).unwrap(), vec![b"dummy_query_mod".to_vec()]);
+    assert_eq!(
+        decode_name_list(&c.buf(1024), c.ret() as usize).unwrap(),
+        vec![b"dummy_query_mod".to_vec()]
+    );
     let c = query(&host, Some(b"dummy_query_mod"), QM_REFS, 1024);
-    assert_eq!(decode_name_list(&c.buf(1024), c.ret() as usize).unwrap(), vec![b"dummy_query_mod_dep".to_vec()]);
+    assert_eq!(
+        decode_name_list(&c.buf(1024), c.ret() as usize).unwrap(),
+        vec![b"dummy_query_mod_dep".to_vec()]
+    );
     let c = query(&host, Some(b"dummy_query_mod"), QM_INFO, 1024);
     let info = ModuleInfo::decode(c.buf(32)[..].try_into().unwrap());
     assert_ne!(info.flags & MOD_RUNNING, 0);
@@ -354,11 +440,23 @@ fn ltp_query_module01() {
 #[test]
 fn ltp_query_module02() {
     let host = host();
-    assert_eq!(query(&host, Some(b"nosuch"), QM_REFS, 64).result, Err(Errno::ENOENT));
-    assert_eq!(query(&host, None, QM_INFO + 100, 64).result, Err(Errno::EINVAL));
+    assert_eq!(
+        query(&host, Some(b"nosuch"), QM_REFS, 64).result,
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(
+        query(&host, None, QM_INFO + 100, 64).result,
+        Err(Errno::EINVAL)
+    );
     assert_eq!(query(&host, None, QM_REFS, 64).result, Err(Errno::EINVAL));
-    assert_eq!(query(&host, Some(b""), QM_PROBE, 64).result, Err(Errno::EINVAL));
-    assert_eq!(query(&host, Some(&long_name()), QM_PROBE, 64).result, Err(Errno::ENAMETOOLONG));
+    assert_eq!(
+        query(&host, Some(b""), QM_PROBE, 64).result,
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(
+        query(&host, Some(&long_name()), QM_PROBE, 64).result,
+        Err(Errno::ENAMETOOLONG)
+    );
 }
 
 #[test]
@@ -368,8 +466,20 @@ fn ltp_query_module03() {
     let mut mem = ScratchSpace::new();
     let buf = mem.alloc(4096);
     let ret = mem.alloc(8);
-    assert_eq!(host.query_module(&nobody(), &mut mem, u64::MAX, QM_PROBE, buf, 4096, ret), Err(Errno::EFAULT));
-    assert_eq!(host.query_module(&nobody(), &mut mem, 0, QM_MODULES, buf, 4096, u64::MAX), Err(Errno::EFAULT));
-    assert_eq!(host.query_module(&nobody(), &mut mem, 0, QM_MODULES, u64::MAX, 4096, ret), Err(Errno::EFAULT));
-    assert_eq!(host.query_module(&nobody(), &mut mem, 0, QM_MODULES, buf, 1, ret), Err(Errno::ENOSPC));
+    assert_eq!(
+        host.query_module(&nobody(), &mut mem, u64::MAX, QM_PROBE, buf, 4096, ret),
+        Err(Errno::EFAULT)
+    );
+    assert_eq!(
+        host.query_module(&nobody(), &mut mem, 0, QM_MODULES, buf, 4096, u64::MAX),
+        Err(Errno::EFAULT)
+    );
+    assert_eq!(
+        host.query_module(&nobody(), &mut mem, 0, QM_MODULES, u64::MAX, 4096, ret),
+        Err(Errno::EFAULT)
+    );
+    assert_eq!(
+        host.query_module(&nobody(), &mut mem, 0, QM_MODULES, buf, 1, ret),
+        Err(Errno::ENOSPC)
+    );
 }

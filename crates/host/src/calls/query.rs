@@ -17,24 +17,21 @@ enum Target {
     Module(usize),
 }
 
-/// The output arguments.
-struct Out<'a> {
-    mem: &'a mut dyn UserMemory,
-    buf: u64,
-    bufsize: u64,
-    ret: u64,
+/// The caller's memory and the output arguments `buf`, `bufsize`, `ret`.
+pub(crate) struct Out<'a> {
+    pub mem: &'a mut dyn UserMemory,
+    pub buf: u64,
+    pub bufsize: u64,
+    pub ret: u64,
 }
 
 /// Spec §5: name resolution first, then dispatch on `which`.
 pub(crate) fn query_module(
     sh: &Shared,
     st: &mut State,
-    mem: &mut dyn UserMemory,
     name_addr: u64,
     which: i32,
-    buf: u64,
-    bufsize: u64,
-    ret: u64,
+    mut out: Out<'_>,
 ) -> Result<(), Errno> {
     if sh.personality == Personality::NoModules {
         return if which == QM_PROBE {
@@ -46,14 +43,8 @@ pub(crate) fn query_module(
     let target = if name_addr == 0 {
         Target::Kernel
     } else {
-        let name = get_mod_name(mem, name_addr)?;
+        let name = get_mod_name(out.mem, name_addr)?;
         Target::Module(st.find(sh, &name).ok_or(Errno::ENOENT)?)
-    };
-    let mut out = Out {
-        mem,
-        buf,
-        bufsize,
-        ret,
     };
     // The target's use count is raised for the duration of the call (a
     // can_unload run by QM_INFO sees it); QM_INFO compensates.

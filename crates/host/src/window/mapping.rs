@@ -124,7 +124,7 @@ impl Mapping {
     }
 
     /// Length in bytes.
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         self.len
     }
 

@@ -52,7 +52,7 @@ impl ModuleBlock {
     }
 
     /// Usable length in bytes (whole pages).
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         self.block.pages * PAGE_SIZE
     }
 
@@ -61,7 +61,7 @@ impl ModuleBlock {
         addr >= self.addr
             && addr
                 .checked_add(len)
-                .is_some_and(|end| end <= self.addr + self.len())
+                .is_some_and(|end| end <= self.addr + self.size())
     }
 }
 
@@ -177,7 +177,7 @@ impl Window {
         };
         if self
             .mapping
-            .protect(mb.addr, mb.len(), Protection::ReadWriteExec)
+            .protect(mb.addr, mb.size(), Protection::ReadWriteExec)
             .is_err()
         {
             self.alloc.lock().expect("window lock").free(block);
@@ -188,7 +188,7 @@ impl Window {
 
     /// Wipes a block, makes it inaccessible and returns it to the window.
     pub fn free(&self, block: ModuleBlock) {
-        let (addr, len) = (block.addr, block.len());
+        let (addr, len) = (block.addr, block.size());
         let wiped_in_place = len <= WIPE_IN_PLACE_LIMIT
             && self
                 .mapping

@@ -24,11 +24,7 @@ pub fn nobody() -> Caller {
 
 /// Creates `name` with room for the image `make(base)` builds, then
 /// initialises it with that image. Returns the header address.
-pub fn install(
-    host: &Host,
-    name: &str,
-    make: impl Fn(u64) -> ImageBuilder,
-) -> Result<u64, Errno> {
+pub fn install(host: &Host, name: &str, make: impl Fn(u64) -> ImageBuilder) -> Result<u64, Errno> {
     let size = make(0).build(0).len() as u64;
     let addr = host.create(&root(), name, size)?;
     host.init(&root(), name, &make(addr).build(addr))?;
@@ -78,7 +74,10 @@ pub fn names(host: &Host) -> Vec<String> {
 
 /// The last dmesg line's text.
 pub fn last_log(host: &Host) -> String {
-    host.dmesg().last().map(|r| r.text.clone()).unwrap_or_default()
+    host.dmesg()
+        .last()
+        .map(|r| r.text.clone())
+        .unwrap_or_default()
 }
 
 /// A scratch space holding `name` and the image; returns (space, name, image).
