@@ -21,4 +21,8 @@ pub mod structs;
 pub use consts::*;
 pub use errno::Errno;
 pub use module::ModuleHeader;
-pub use structs::{KernelSym, ModuleInfo, ModuleRef, ModuleSymbol};
+pub use structs::{KernelSym, ModuleInfo, ModuleRef, ModuleSymbol, QueryAnswer};
+
+/// The release the module host reports (`uname -r` of the 2.4 world);
+/// modules built against the kit carry it as `kernel_version`.
+pub const UTS_RELEASE: &str = "2.4.32-umod";

@@ -177,6 +177,38 @@ impl std::fmt::Debug for KernelSym {
     }
 }
 
+/// A decoded `query_module` answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryAnswer {
+    /// `which = 0`: the interface exists.
+    Probe,
+    /// `QM_MODULES`, `QM_DEPS`, `QM_REFS`: names in the kernel's order.
+    Names(Vec<Vec<u8>>),
+    /// `QM_SYMBOLS`: (value, name) pairs.
+    Symbols(Vec<(u64, Vec<u8>)>),
+    /// `QM_INFO`.
+    Info(ModuleInfo),
+}
+
+impl QueryAnswer {
+    /// Decodes a successful answer: `buf` as filled, `ret` as returned.
+    /// `None` when the buffer does not hold what `ret` announces.
+    pub fn decode(which: i32, buf: &[u8], ret: u64) -> Option<QueryAnswer> {
+        let n = usize::try_from(ret).ok()?;
+        Some(match which {
+            crate::QM_PROBE => QueryAnswer::Probe,
+            crate::QM_MODULES | crate::QM_DEPS | crate::QM_REFS => {
+                QueryAnswer::Names(decode_name_list(buf, n)?)
+            }
+            crate::QM_SYMBOLS => QueryAnswer::Symbols(decode_qm_symbols(buf, n)?),
+            crate::QM_INFO => {
+                QueryAnswer::Info(ModuleInfo::decode(buf.get(..32)?.try_into().ok()?))
+            }
+            _ => return None,
+        })
+    }
+}
+
 /// Splits a `QM_MODULES`/`QM_DEPS`/`QM_REFS` buffer into its `count`
 /// NUL-terminated names. Returns `None` when the buffer holds fewer.
 pub fn decode_name_list(buf: &[u8], count: usize) -> Option<Vec<Vec<u8>>> {

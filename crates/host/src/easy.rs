@@ -3,27 +3,11 @@
 //! The raw calls take addresses in a caller's memory; these take Rust
 //! values, stage them in a [`ScratchSpace`] and decode the results.
 
-use umod_abi::structs::{decode_name_list, decode_qm_symbols};
-use umod_abi::{
-    Errno, KernelSym, ModuleInfo, QM_DEPS, QM_INFO, QM_MODULES, QM_PROBE, QM_REFS, QM_SYMBOLS,
-};
+use umod_abi::{Errno, KernelSym, QueryAnswer};
 
 use crate::caller::Caller;
 use crate::host::Host;
 use crate::user::ScratchSpace;
-
-/// A decoded `query_module` answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum QueryAnswer {
-    /// `which = 0`: the interface exists.
-    Probe,
-    /// `QM_MODULES`, `QM_DEPS`, `QM_REFS`: names in the kernel's order.
-    Names(Vec<Vec<u8>>),
-    /// `QM_SYMBOLS`: (value, name) pairs.
-    Symbols(Vec<(u64, Vec<u8>)>),
-    /// `QM_INFO`.
-    Info(ModuleInfo),
-}
 
 impl Host {
     /// `create_module` with a Rust name.
@@ -60,21 +44,9 @@ impl Host {
             let ret = mem.alloc(8);
             match self.query_module(&caller, &mut mem, name_addr, which, buf, size, ret) {
                 Ok(()) => {
-                    let n = mem.peek_u64(ret).unwrap_or(0) as usize;
+                    let n = mem.peek_u64(ret).unwrap_or(0);
                     let bytes = mem.peek(buf, size as usize).unwrap_or_default();
-                    return Ok(match which {
-                        QM_PROBE => QueryAnswer::Probe,
-                        QM_MODULES | QM_DEPS | QM_REFS => {
-                            QueryAnswer::Names(decode_name_list(&bytes, n).ok_or(Errno::EPROTO)?)
-                        }
-                        QM_SYMBOLS => {
-                            QueryAnswer::Symbols(decode_qm_symbols(&bytes, n).ok_or(Errno::EPROTO)?)
-                        }
-                        QM_INFO => QueryAnswer::Info(ModuleInfo::decode(
-                            bytes[..32].try_into().expect("32 bytes"),
-                        )),
-                        _ => return Err(Errno::EINVAL),
-                    });
+                    return QueryAnswer::decode(which, &bytes, n).ok_or(Errno::EPROTO);
                 }
                 Err(Errno::ENOSPC) => {
                     let needed = mem.peek_u64(ret).unwrap_or(0);

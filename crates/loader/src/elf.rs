@@ -1,0 +1,402 @@
+//! Reading and validating an x86_64 ELF relocatable object.
+//!
+//! The `object` crate does the byte-level reading; this stage checks what a
+//! loader must be able to trust before laying anything out (class, machine,
+//! type, section ranges that neither leave the file nor overlap, sane
+//! alignments and sizes, in-range symbol and relocation indexes) and turns
+//! the object into plain data the later stages use.
+
+use object::elf;
+use object::read::elf::{FileHeader, Rela as _, SectionHeader as _, Sym as _};
+use object::{Endianness, SectionIndex, SymbolIndex};
+
+use crate::error::{bad_section, bad_symbol, LoadError};
+
+type Header = elf::FileHeader64<Endianness>;
+
+/// The largest section, and so image, the loader accepts (the module
+/// window itself is smaller).
+pub const MAX_SECTION_SIZE: u64 = 1 << 30;
+
+/// Largest section alignment accepted: one page.
+pub const MAX_ALIGN: u64 = 4096;
+
+/// A section of the object.
+#[derive(Clone, Debug)]
+pub struct Section<'data> {
+    /// Name from the section-name string table.
+    pub name: String,
+    /// `sh_type`.
+    pub kind: u32,
+    /// `sh_flags`.
+    pub flags: u64,
+    /// `sh_addralign` (at least 1).
+    pub align: u64,
+    /// `sh_size`.
+    pub size: u64,
+    /// File bytes (empty for `SHT_NOBITS`).
+    pub data: &'data [u8],
+}
+
+impl Section<'_> {
+    /// Occupies memory at run time.
+    pub fn is_alloc(&self) -> bool {
+        self.flags & elf::SHF_ALLOC.0 != 0
+    }
+    /// Writable at run time.
+    pub fn is_write(&self) -> bool {
+        self.flags & elf::SHF_WRITE.0 != 0
+    }
+    /// Holds machine code.
+    pub fn is_exec(&self) -> bool {
+        self.flags & elf::SHF_EXECINSTR.0 != 0
+    }
+    /// Has no file bytes (`.bss`).
+    pub fn is_nobits(&self) -> bool {
+        self.kind == elf::SHT_NOBITS.0
+    }
+}
+
+/// Where a symbol lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Defined elsewhere (`SHN_UNDEF`).
+    Undefined,
+    /// An absolute value (`SHN_ABS`).
+    Absolute,
+    /// A COMMON block to allocate; the value is its alignment.
+    Common,
+    /// Defined in this section.
+    Section(usize),
+}
+
+/// A symbol of the object.
+#[derive(Clone, Debug)]
+pub struct Symbol {
+    /// Name (may be empty, e.g. section symbols).
+    pub name: Vec<u8>,
+    /// `st_value`.
+    pub value: u64,
+    /// `st_size`.
+    pub size: u64,
+    /// `STB_*`.
+    pub bind: u8,
+    /// `STT_*`.
+    pub kind: u8,
+    /// Section or special index.
+    pub place: Place,
+}
+
+impl Symbol {
+    /// Not local: `STB_GLOBAL` or `STB_WEAK` (or `STB_GNU_UNIQUE`).
+    pub fn is_global(&self) -> bool {
+        self.bind != elf::STB_LOCAL.0
+    }
+    /// `STB_WEAK`.
+    pub fn is_weak(&self) -> bool {
+        self.bind == elf::STB_WEAK.0
+    }
+    /// The name for messages.
+    pub fn display_name(&self) -> String {
+        String::from_utf8_lossy(&self.name).into_owned()
+    }
+}
+
+/// One `Elf64_Rela`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rela {
+    /// Offset in the target section.
+    pub offset: u64,
+    /// Symbol index.
+    pub sym: u32,
+    /// `R_X86_64_*`.
+    pub r_type: u32,
+    /// Addend.
+    pub addend: i64,
+}
+
+/// The relocations that apply to one section.
+#[derive(Clone, Debug)]
+pub struct RelocSection {
+    /// Index of the section they patch.
+    pub target: usize,
+    /// Entries in file order.
+    pub entries: Vec<Rela>,
+}
+
+/// A validated ELF64 x86_64 relocatable object.
+#[derive(Clone, Debug)]
+pub struct Object<'data> {
+    /// Sections by ELF index (index 0 is the null section).
+    pub sections: Vec<Section<'data>>,
+    /// Symbols by ELF index (index 0 is the null symbol).
+    pub symbols: Vec<Symbol>,
+    /// Relocation sections for allocated targets.
+    pub relocations: Vec<RelocSection>,
+}
+
+fn malformed(e: object::read::Error) -> LoadError {
+    LoadError::Malformed(e.to_string())
+}
+
+impl<'data> Object<'data> {
+    /// Reads and validates `data`.
+    pub fn parse(data: &'data [u8]) -> Result<Object<'data>, LoadError> {
+        check_ident(data)?;
+        let header = Header::parse(data).map_err(malformed)?;
+        let endian = header.endian().map_err(malformed)?;
+        if endian != Endianness::Little {
+            return Err(LoadError::WrongClass("big endian".into()));
+        }
+        let machine = header.e_machine(endian).0;
+        if machine != elf::EM_X86_64.0 {
+            return Err(LoadError::WrongMachine(machine));
+        }
+        let kind = header.e_type(endian).0;
+        if kind != elf::ET_REL.0 {
+            return Err(LoadError::WrongType(kind));
+        }
+        let table = header.sections(endian, data).map_err(malformed)?;
+        let mut sections = Vec::with_capacity(table.len());
+        let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
+        for (i, sh) in table.iter().enumerate() {
+            let name = table
+                .section_name(endian, sh)
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_else(|_| format!("#{i}"));
+            let kind = sh.sh_type(endian).0;
+            let size = sh.sh_size(endian);
+            let align = sh.sh_addralign(endian).max(1);
+            if !align.is_power_of_two() {
+                return Err(bad_section(
+                    &name,
+                    format!("alignment {align} is not a power of two"),
+                ));
+            }
+            if align > MAX_ALIGN {
+                return Err(bad_section(
+                    &name,
+                    format!("alignment {align} is larger than a page"),
+                ));
+            }
+            if size > MAX_SECTION_SIZE {
+                return Err(bad_section(&name, format!("size {size:#x} is too large")));
+            }
+            let data = if i == 0 {
+                &[][..]
+            } else {
+                sh.data(endian, data)
+                    .map_err(|_| bad_section(&name, "data lies outside the file (truncated?)"))?
+            };
+            if kind != elf::SHT_NOBITS.0 && !data.is_empty() {
+                let start = sh.sh_offset(endian);
+                ranges.push((start, start + size, i));
+            }
+            sections.push(Section {
+                name,
+                kind,
+                flags: sh.sh_flags(endian).0,
+                align,
+                size,
+                data,
+            });
+        }
+        check_overlaps(&ranges, &sections)?;
+
+        let symtab = table
+            .symbols(endian, data, elf::SHT_SYMTAB)
+            .map_err(malformed)?;
+        let mut symbols = Vec::with_capacity(symtab.len());
+        for (i, sym) in symtab.iter().enumerate() {
+            let name = symtab
+                .symbol_name(endian, sym)
+                .map_err(|_| bad_symbol(format!("#{i}"), "name outside the string table"))?
+                .to_vec();
+            let shndx = sym.st_shndx(endian);
+            let place = if shndx == elf::SHN_UNDEF {
+                Place::Undefined
+            } else if shndx == elf::SHN_ABS {
+                Place::Absolute
+            } else if shndx == elf::SHN_COMMON {
+                Place::Common
+            } else {
+                let idx = symtab
+                    .symbol_section(endian, sym, SymbolIndex(i))
+                    .map_err(|e| bad_symbol(String::from_utf8_lossy(&name), e.to_string()))?
+                    .ok_or_else(|| {
+                        bad_symbol(String::from_utf8_lossy(&name), "reserved section index")
+                    })?;
+                Place::Section(idx.0)
+            };
+            let symbol = Symbol {
+                name,
+                value: sym.st_value(endian),
+                size: sym.st_size(endian),
+                bind: sym.st_bind().0,
+                kind: sym.st_type().0,
+                place,
+            };
+            check_symbol(&symbol, &sections, i)?;
+            symbols.push(symbol);
+        }
+
+        let mut relocations = Vec::new();
+        for (i, sh) in table.iter().enumerate() {
+            let name = &sections[i].name;
+            if sh.sh_type(endian) == elf::SHT_REL {
+                return Err(bad_section(
+                    name,
+                    "SHT_REL relocations are not used on x86_64 (need SHT_RELA)",
+                ));
+            }
+            let Some((entries, link)) = sh
+                .rela(endian, data)
+                .map_err(|_| bad_section(name, "relocation entries lie outside the file"))?
+            else {
+                continue;
+            };
+            let target = sh.sh_info(endian) as usize;
+            let target_name = sections
+                .get(target)
+                .map(|s| s.name.clone())
+                .ok_or_else(|| {
+                    bad_section(
+                        name,
+                        format!("applies to section {target}, which does not exist"),
+                    )
+                })?;
+            if target == 0 {
+                return Err(bad_section(name, "applies to the null section"));
+            }
+            if !symbols.is_empty() && link != SectionIndex(symtab.section().0) {
+                return Err(bad_section(name, "is linked to a table other than .symtab"));
+            }
+            if !sections[target].is_alloc() {
+                // Relocations of debug or note sections are never needed.
+                continue;
+            }
+            let mut list = Vec::with_capacity(entries.len());
+            for (k, r) in entries.iter().enumerate() {
+                let rela = Rela {
+                    offset: r.r_offset(endian),
+                    sym: r.r_sym(endian, false),
+                    r_type: r.r_type(endian, false).0,
+                    addend: r.r_addend(endian),
+                };
+                if rela.sym as usize >= symbols.len().max(1) {
+                    return Err(LoadError::BadRelocation {
+                        section: target_name,
+                        index: k,
+                        problem: format!("symbol index {} out of range", rela.sym),
+                    });
+                }
+                if rela.offset >= sections[target].size {
+                    return Err(LoadError::BadRelocation {
+                        section: target_name,
+                        index: k,
+                        problem: format!("offset {:#x} lies outside the section", rela.offset),
+                    });
+                }
+                list.push(rela);
+            }
+            relocations.push(RelocSection {
+                target,
+                entries: list,
+            });
+        }
+        Ok(Object {
+            sections,
+            symbols,
+            relocations,
+        })
+    }
+
+    /// The index of the section called `name`.
+    pub fn section_index(&self, name: &str) -> Option<usize> {
+        self.sections.iter().position(|s| s.name == name)
+    }
+
+    /// The first global defined symbol called `name`, else a local one.
+    pub fn find_symbol(&self, name: &[u8]) -> Option<usize> {
+        let defined = |s: &Symbol| s.name == name && s.place != Place::Undefined;
+        self.symbols
+            .iter()
+            .position(|s| defined(s) && s.is_global())
+            .or_else(|| self.symbols.iter().position(defined))
+    }
+}
+
+fn check_ident(data: &[u8]) -> Result<(), LoadError> {
+    if data.len() < 16 || &data[..4] != b"\x7fELF" {
+        return Err(LoadError::Malformed("no ELF magic number".into()));
+    }
+    match (data[4], data[5]) {
+        (2, 1) => Ok(()),
+        (1, _) => Err(LoadError::WrongClass("ELF32".into())),
+        (2, 2) => Err(LoadError::WrongClass("big endian".into())),
+        (c, d) => Err(LoadError::WrongClass(format!("class {c}, data {d}"))),
+    }
+}
+
+fn check_overlaps(ranges: &[(u64, u64, usize)], sections: &[Section<'_>]) -> Result<(), LoadError> {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_unstable();
+    for pair in sorted.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if b.0 < a.1 {
+            return Err(bad_section(
+                &sections[b.2].name,
+                format!("file bytes overlap those of section {}", sections[a.2].name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_symbol(sym: &Symbol, sections: &[Section<'_>], index: usize) -> Result<(), LoadError> {
+    let shown = || {
+        if sym.name.is_empty() {
+            format!("#{index}")
+        } else {
+            sym.display_name()
+        }
+    };
+    match sym.place {
+        Place::Section(s) => {
+            let Some(section) = sections.get(s) else {
+                return Err(bad_symbol(
+                    shown(),
+                    format!("section index {s} out of range"),
+                ));
+            };
+            if s == 0 {
+                return Err(bad_symbol(shown(), "defined in the null section"));
+            }
+            if sym.value > section.size {
+                return Err(bad_symbol(
+                    shown(),
+                    format!(
+                        "value {:#x} lies outside section {} (size {:#x})",
+                        sym.value, section.name, section.size
+                    ),
+                ));
+            }
+        }
+        Place::Common => {
+            if sym.size > MAX_SECTION_SIZE {
+                return Err(bad_symbol(
+                    shown(),
+                    format!("COMMON size {:#x} is too large", sym.size),
+                ));
+            }
+            if sym.value > MAX_ALIGN || (sym.value != 0 && !sym.value.is_power_of_two()) {
+                return Err(bad_symbol(
+                    shown(),
+                    format!("COMMON alignment {} is not usable", sym.value),
+                ));
+            }
+        }
+        Place::Undefined | Place::Absolute => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Layout: where each loaded section and each piece the loader adds (GOT,
+//! call stubs, export table, strings, dependency table, COMMON blocks) goes
+//! in the image, relative to its base.
+//!
+//! The order is modutils' load-order priority: the 184-byte header first,
+//! then non-init before `.*.init` sections, and within each, code, then
+//! read-only data, then writable data, then `.bss`. A W^X layout also
+//! starts a new page whenever the protection changes, so the host can map
+//! code read-execute, constants read-only and data read-write.
+
+use std::collections::HashMap;
+
+use object::elf;
+
+use crate::elf::{Object, Place, Section};
+use crate::error::LoadError;
+use crate::x86_64::{classify, Formula};
+use umod_abi::module::MODULE_HEADER_SIZE;
+
+/// Page size, the W^X layout's unit.
+pub const PAGE: u64 = 4096;
+/// Bytes of one call stub: `jmp *0(%rip)` then the 8-byte target.
+pub const STUB_SIZE: u64 = 16;
+
+/// Run-time protection of a range of the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Prot {
+    /// Machine code: read and execute.
+    Exec,
+    /// Constants: read only.
+    ReadOnly,
+    /// Data and the module header: read and write.
+    ReadWrite,
+}
+
+/// A placed range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// Offset from the image base.
+    pub offset: u64,
+    /// Length in bytes.
+    pub size: u64,
+    /// Protection.
+    pub prot: Prot,
+}
+
+/// The complete placement of an image.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    /// Offset of each loaded section, by ELF section index.
+    pub sections: Vec<Option<u64>>,
+    /// Offset of each COMMON symbol, by symbol index.
+    pub commons: HashMap<usize, u64>,
+    /// Offset of the GOT, when one is needed.
+    pub got: Option<u64>,
+    /// GOT slot index of each symbol that needs one.
+    pub got_slots: HashMap<usize, u64>,
+    /// Symbols in slot order.
+    pub got_order: Vec<usize>,
+    /// Offset of the call stub of each external call target.
+    pub stubs: HashMap<usize, u64>,
+    /// Symbols in stub order.
+    pub stub_order: Vec<usize>,
+    /// Offset and entry count of a generated export table.
+    pub ksymtab: Option<(u64, usize)>,
+    /// Offset of the string area (module name, generated export names,
+    /// string parameters).
+    pub strings: u64,
+    /// Offset of the dependency table (`module_ref` per used module).
+    pub kmodtab: u64,
+    /// Offset of the first init section (`runsize`), or the size.
+    pub runsize: u64,
+    /// Total size in bytes.
+    pub size: u64,
+    /// Ranges with their protection, in offset order.
+    pub segments: Vec<Segment>,
+}
+
+/// What the layout must make room for besides the object's sections.
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    /// Symbol indexes exported through a generated table.
+    pub exports: Vec<usize>,
+    /// Bytes of the string area.
+    pub strings: u64,
+    /// Number of dependencies.
+    pub deps: usize,
+    /// Whether the layout is W^X (page-aligned protection changes).
+    pub wx: bool,
+}
+
+/// Whether section `s` is copied into the image.
+pub fn is_loaded(s: &Section<'_>) -> bool {
+    s.is_alloc() && s.name != ".modinfo"
+}
+
+fn prot_of(s: &Section<'_>) -> Prot {
+    if s.is_exec() {
+        Prot::Exec
+    } else if s.is_write() {
+        Prot::ReadWrite
+    } else {
+        Prot::ReadOnly
+    }
+}
+
+/// `.text.init`, `.data.init`... (modutils: a 10-character name ending in `.init`).
+fn is_init(s: &Section<'_>) -> bool {
+    s.name.len() == 10 && s.name.starts_with('.') && s.name.ends_with(".init")
+}
+
+/// modutils' `obj_load_order_prio`: higher goes first.
+fn priority(s: &Section<'_>) -> u32 {
+    let mut p = 0;
+    if !is_init(s) {
+        p |= 32;
+    }
+    if s.is_alloc() {
+        p |= 16;
+    }
+    if !s.is_write() {
+        p |= 8;
+    }
+    if s.is_exec() {
+        p |= 4;
+    }
+    if !s.is_nobits() {
+        p |= 2;
+    }
+    p
+}
+
+struct Cursor {
+    at: u64,
+    wx: bool,
+    segments: Vec<Segment>,
+}
+
+impl Cursor {
+    fn place(&mut self, size: u64, align: u64, prot: Prot) -> Result<u64, LoadError> {
+        if size == 0 {
+            // Nothing to map: no new page, no segment.
+            return Ok(self.at);
+        }
+        let last = self.segments.last().map(|s| s.prot);
+        let align = if self.wx && last != Some(prot) {
+            PAGE
+        } else {
+            align.max(1)
+        };
+        let start = self.at.div_ceil(align) * align;
+        let end = start
+            .checked_add(size)
+            .filter(|&e| e <= crate::elf::MAX_SECTION_SIZE)
+            .ok_or(LoadError::TooLarge(start.saturating_add(size)))?;
+        match self.segments.last_mut() {
+            Some(seg) if seg.prot == prot => seg.size = end - seg.offset,
+            _ => self.segments.push(Segment {
+                offset: start,
+                size: end - start,
+                prot,
+            }),
+        }
+        self.at = end;
+        Ok(start)
+    }
+}
+
+/// Plans the image for `object`.
+pub fn layout(
+    object: &Object<'_>,
+    externals: &HashMap<usize, u64>,
+    extras: &Extras,
+) -> Result<Layout, LoadError> {
+    let mut out = Layout {
+        sections: vec![None; object.sections.len()],
+        ..Layout::default()
+    };
+    let mut needs_got = object
+        .symbols
+        .iter()
+        .any(|s| s.name == crate::resolve::GLOBAL_OFFSET_TABLE);
+    for rs in &object.relocations {
+        if !is_loaded(&object.sections[rs.target]) {
+            continue;
+        }
+        for r in &rs.entries {
+            let Ok(kind) = classify(r.r_type) else {
+                continue; // reported with its section when relocating
+            };
+            needs_got |= kind.needs_got();
+            let sym = r.sym as usize;
+            if kind.needs_got_slot() && !out.got_slots.contains_key(&sym) {
+                out.got_slots.insert(sym, out.got_order.len() as u64);
+                out.got_order.push(sym);
+            }
+            if kind.formula == Formula::PltRelative
+                && externals.contains_key(&sym)
+                && !out.stubs.contains_key(&sym)
+            {
+                out.stubs.insert(sym, 0);
+                out.stub_order.push(sym);
+            }
+        }
+    }
+
+    // Non-init sections by group (code, constants, data), each group
+    // followed by the loader's own pieces of that kind; then init sections.
+    let groups = [Prot::Exec, Prot::ReadOnly, Prot::ReadWrite];
+    let group_of = |i: usize| {
+        groups
+            .iter()
+            .position(|&p| p == prot_of(&object.sections[i]))
+            .expect("three groups")
+    };
+    let mut order: Vec<usize> = (1..object.sections.len())
+        .filter(|&i| is_loaded(&object.sections[i]))
+        .collect();
+    order.sort_by_key(|&i| {
+        let s = &object.sections[i];
+        (is_init(s), group_of(i), std::cmp::Reverse(priority(s)))
+    });
+
+    let mut c = Cursor {
+        at: 0,
+        wx: extras.wx,
+        segments: Vec::new(),
+    };
+    c.place(MODULE_HEADER_SIZE as u64, 8, Prot::ReadWrite)?;
+    let mut next_group = 0;
+    for &i in order.iter().chain(std::iter::once(&usize::MAX)) {
+        let (init, group) = if i == usize::MAX {
+            (true, groups.len())
+        } else {
+            (is_init(&object.sections[i]), group_of(i))
+        };
+        // Place the loader's pieces of every group this section is past.
+        while next_group < groups.len() && (init || group > next_group) {
+            place_extras(
+                &mut c,
+                &mut out,
+                object,
+                extras,
+                needs_got,
+                groups[next_group],
+            )?;
+            next_group += 1;
+        }
+        if i == usize::MAX {
+            break;
+        }
+        let s = &object.sections[i];
+        let at = c.place(s.size, s.align, prot_of(s))?;
+        out.sections[i] = Some(at);
+        if init && out.runsize == 0 {
+            out.runsize = at;
+        }
+    }
+    out.size = c.at;
+    if out.runsize == 0 {
+        out.runsize = out.size;
+    }
+    out.segments = c.segments;
+    Ok(out)
+}
+
+/// Places the loader's own pieces of one protection group.
+fn place_extras(
+    c: &mut Cursor,
+    out: &mut Layout,
+    object: &Object<'_>,
+    extras: &Extras,
+    needs_got: bool,
+    prot: Prot,
+) -> Result<(), LoadError> {
+    match prot {
+        Prot::Exec => {
+            if !out.stub_order.is_empty() {
+                let start = c.place(STUB_SIZE * out.stub_order.len() as u64, 16, Prot::Exec)?;
+                for (k, s) in out.stub_order.iter().enumerate() {
+                    out.stubs.insert(*s, start + STUB_SIZE * k as u64);
+                }
+            }
+        }
+        Prot::ReadOnly => {
+            if needs_got || !out.got_order.is_empty() {
+                out.got =
+                    Some(c.place(8 * out.got_order.len().max(1) as u64, 8, Prot::ReadOnly)?);
+            }
+            if !extras.exports.is_empty() {
+                let at = c.place(16 * extras.exports.len() as u64, 8, Prot::ReadOnly)?;
+                out.ksymtab = Some((at, extras.exports.len()));
+            }
+            out.strings = c.place(extras.strings, 1, Prot::ReadOnly)?;
+        }
+        Prot::ReadWrite => {
+            let mut commons: Vec<usize> = (0..object.symbols.len())
+                .filter(|&i| object.symbols[i].place == Place::Common)
+                .collect();
+            commons.sort_by_key(|&i| std::cmp::Reverse(object.symbols[i].value));
+            for i in commons {
+                let s = &object.symbols[i];
+                out.commons
+                    .insert(i, c.place(s.size, s.value, Prot::ReadWrite)?);
+            }
+            out.kmodtab = c.place(24 * extras.deps as u64, 8, Prot::ReadWrite)?;
+        }
+    }
+    Ok(())
+}
+
+/// The `__ksymtab` section as the object has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportTable {
+    /// A loaded `__ksymtab`: its entries are the exports.
+    Section(usize),
+    /// An empty, unloaded `__ksymtab` (`EXPORT_NO_SYMBOLS`): none.
+    Nothing,
+    /// No `__ksymtab`: every global symbol of a loaded section.
+    AllGlobals,
+}
+
+/// Decides how exports are found.
+pub fn export_table(object: &Object<'_>) -> ExportTable {
+    match object.section_index("__ksymtab") {
+        Some(i) if is_loaded(&object.sections[i]) && object.sections[i].size > 0 => {
+            ExportTable::Section(i)
+        }
+        Some(_) => ExportTable::Nothing,
+        None => ExportTable::AllGlobals,
+    }
+}
+
+/// Symbols a module without `__ksymtab` exports: globals defined in loaded
+/// sections or COMMON, less the ones insmod makes local.
+pub fn default_exports(object: &Object<'_>) -> Vec<usize> {
+    const HIDDEN: [&[u8]; 4] = [
+        b"init_module",
+        b"cleanup_module",
+        b"kernel_version",
+        b"__this_module",
+    ];
+    let hidden_prefix = |n: &[u8]| {
+        n.starts_with(b"__module_") || n.starts_with(b"__ksymtab_") || n.starts_with(b"__kstrtab_")
+    };
+    (1..object.symbols.len())
+        .filter(|&i| {
+            let s = &object.symbols[i];
+            let placed = match s.place {
+                Place::Section(k) => is_loaded(&object.sections[k]),
+                Place::Common => true,
+                _ => false,
+            };
+            placed
+                && s.is_global()
+                && !s.name.is_empty()
+                && s.kind != elf::STT_SECTION.0
+                && s.kind != elf::STT_FILE.0
+                && !HIDDEN.contains(&&s.name[..])
+                && !hidden_prefix(&s.name)
+        })
+        .collect()
+}

@@ -1,0 +1,131 @@
+//! The umod loader: from an x86_64 ELF relocatable object (`gcc -c`,
+//! `ld -r`, `rustc --emit=obj`) to a relocated Linux 2.4 module image.
+//!
+//! One file per pipeline stage: [`elf`] reads and validates the object,
+//! [`modinfo`] decodes `.modinfo`, [`resolve`] binds undefined symbols to
+//! what the host exports ([`symbols`]), [`params`] turns `name=value`
+//! arguments into stores, [`layout`] places everything, [`x86_64`] holds
+//! the relocation arithmetic, and [`link`] puts it together for a base
+//! address. [`insmod`] drives the 2.4 load sequence over any
+//! [`insmod::ModuleCalls`] implementation; the module kit's compiler flags
+//! come from [`kit`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod elf;
+pub mod error;
+pub mod insmod;
+pub mod kit;
+pub mod layout;
+pub mod link;
+pub mod modinfo;
+pub mod params;
+pub mod resolve;
+pub mod symbols;
+pub mod x86_64;
+
+pub use error::LoadError;
+pub use link::{Image, LinkOptions, MapEntry, Plan};
+pub use modinfo::ModInfo;
+pub use symbols::SymbolSource;
+
+use elf::{Object, Place};
+
+/// A parsed module object: the validated ELF, its `.modinfo` and its name.
+#[derive(Clone, Debug)]
+pub struct ModuleObject<'data> {
+    /// Module name (file name up to the first `.`, unless overridden).
+    pub name: String,
+    /// The validated object.
+    pub object: Object<'data>,
+    /// Its `.modinfo`.
+    pub modinfo: ModInfo,
+}
+
+impl<'data> ModuleObject<'data> {
+    /// Parses `data` as the module `name`.
+    pub fn parse(name: &str, data: &'data [u8]) -> Result<ModuleObject<'data>, LoadError> {
+        let object = Object::parse(data)?;
+        let modinfo = match object.section_index(".modinfo") {
+            Some(i) => ModInfo::parse(object.sections[i].data)?,
+            None => ModInfo::default(),
+        };
+        Ok(ModuleObject {
+            name: name.to_string(),
+            object,
+            modinfo,
+        })
+    }
+
+    /// Resolves, lays out and plans the module against `symbols`.
+    pub fn plan(
+        &'data self,
+        symbols: &SymbolSource,
+        args: &[String],
+        options: &LinkOptions,
+    ) -> Result<Plan<'data>, LoadError> {
+        Plan::new(
+            &self.object,
+            &self.name,
+            &self.modinfo,
+            symbols,
+            args,
+            options,
+        )
+    }
+
+    /// Names of the undefined, non-weak symbols (what `modinfo` and
+    /// `depmod` match against other modules' exports).
+    pub fn undefined_symbols(&self) -> Vec<String> {
+        self.object
+            .symbols
+            .iter()
+            .skip(1)
+            .filter(|s| s.place == Place::Undefined && !s.name.is_empty() && !s.is_weak())
+            .filter(|s| s.name != resolve::THIS_MODULE && s.name != resolve::GLOBAL_OFFSET_TABLE)
+            .map(|s| s.display_name())
+            .collect()
+    }
+
+    /// Names this module exports (its `__ksymtab` names, or every global
+    /// of a loaded section when it has none).
+    pub fn exported_symbols(&self) -> Vec<String> {
+        match layout::export_table(&self.object) {
+            layout::ExportTable::Nothing => Vec::new(),
+            layout::ExportTable::AllGlobals => layout::default_exports(&self.object)
+                .into_iter()
+                .map(|i| self.object.symbols[i].display_name())
+                .collect(),
+            layout::ExportTable::Section(_) => match self.object.section_index(".kstrtab") {
+                Some(k) => self.object.sections[k]
+                    .data
+                    .split(|&b| b == 0)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| {
+                        let n = n.strip_prefix(symbols::GPL_ONLY_PREFIX).unwrap_or(n);
+                        String::from_utf8_lossy(n).into_owned()
+                    })
+                    .collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+}
+
+/// The module name for an object file: its file name up to the first `.`
+/// (`/lib/modules/hello.o` → `hello`).
+pub fn module_name_from_path(path: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.split('.').next().unwrap_or(file).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_from_paths() {
+        assert_eq!(super::module_name_from_path("/a/b/hello.o"), "hello");
+        assert_eq!(super::module_name_from_path("multi.part.o"), "multi");
+        assert_eq!(super::module_name_from_path("plain"), "plain");
+    }
+}

@@ -1,0 +1,455 @@
+//! Linking: resolve, plan parameters and exports, lay out, then relocate
+//! for a base address into a ready 2.4 image (header + sections).
+//!
+//! [`Plan`] is everything that does not depend on the base address; the
+//! 2.4 path makes it, asks `create_module` for `plan.size()` bytes, then
+//! calls [`Plan::relocate`] with the address it got.
+
+use std::collections::HashMap;
+
+use umod_abi::module::MODULE_HEADER_SIZE;
+use umod_abi::{ModuleHeader, ModuleRef, ModuleSymbol, MOD_AUTOCLEAN};
+
+use crate::elf::{Object, Place};
+use crate::error::LoadError;
+use crate::layout::{self, default_exports, export_table, ExportTable, Extras, Layout, Segment};
+use crate::modinfo::ModInfo;
+use crate::params::{self, ParamPlan, ParamWrite};
+use crate::resolve::{self, Resolution, GLOBAL_OFFSET_TABLE, THIS_MODULE};
+use crate::symbols::{Provider, SymbolSource};
+use crate::x86_64::{classify, compute, Formula, Inputs};
+
+/// Choices that change the image.
+#[derive(Clone, Debug, Default)]
+pub struct LinkOptions {
+    /// Set `MOD_AUTOCLEAN` in the header (`insmod -k`).
+    pub autoclean: bool,
+    /// Export nothing when the object has no `__ksymtab` (`insmod -x`).
+    pub no_default_exports: bool,
+    /// Page-align protection changes (the one-shot path maps W^X).
+    pub wx: bool,
+}
+
+/// A linked module, ready to be relocated for any base.
+#[derive(Clone, Debug)]
+pub struct Plan<'a> {
+    object: &'a Object<'a>,
+    name: Vec<u8>,
+    resolution: Resolution,
+    params: ParamPlan,
+    exports: ExportTable,
+    generated_exports: Vec<usize>,
+    layout: Layout,
+    options: LinkOptions,
+    /// Offsets in the string area: module name, generated export names,
+    /// parameter strings.
+    string_offsets: StringOffsets,
+    string_bytes: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct StringOffsets {
+    name: u64,
+    exports: Vec<u64>,
+    params: Vec<u64>,
+}
+
+/// One line of the load map (`insmod -m`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapEntry {
+    /// Section or symbol name.
+    pub name: String,
+    /// Absolute address.
+    pub addr: u64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// A relocated image and what the host and tools need to know about it.
+#[derive(Clone, Debug)]
+pub struct Image {
+    /// The bytes `init_module` receives (`header.size` of them).
+    pub bytes: Vec<u8>,
+    /// The header as written at offset 0.
+    pub header: ModuleHeader,
+    /// Ranges and their protection, relative to the base.
+    pub segments: Vec<Segment>,
+    /// Sections in address order.
+    pub sections: Vec<MapEntry>,
+    /// Defined global symbols in address order.
+    pub symbols: Vec<MapEntry>,
+    /// Number of relocations applied.
+    pub relocations: usize,
+}
+
+impl<'a> Plan<'a> {
+    /// Resolves, plans parameters and exports, and lays the module out.
+    pub fn new(
+        object: &'a Object<'a>,
+        name: &str,
+        modinfo: &ModInfo,
+        symbols: &SymbolSource,
+        args: &[String],
+        options: &LinkOptions,
+    ) -> Result<Plan<'a>, LoadError> {
+        let resolution = resolve::resolve(object, modinfo, symbols)?;
+        let params = params::plan(object, modinfo, args)?;
+        let exports = export_table(object);
+        let generated_exports = match exports {
+            ExportTable::AllGlobals if !options.no_default_exports => default_exports(object),
+            _ => Vec::new(),
+        };
+        let mut string_bytes = Vec::new();
+        let mut offsets = StringOffsets::default();
+        let mut push = |bytes: &[u8]| {
+            let at = string_bytes.len() as u64;
+            string_bytes.extend_from_slice(bytes);
+            string_bytes.push(0);
+            at
+        };
+        offsets.name = push(name.as_bytes());
+        for &i in &generated_exports {
+            offsets.exports.push(push(&object.symbols[i].name));
+        }
+        for s in &params.strings {
+            offsets.params.push(push(s));
+        }
+        let extras = Extras {
+            exports: generated_exports.clone(),
+            strings: string_bytes.len() as u64,
+            deps: resolution.deps.len(),
+            wx: options.wx,
+        };
+        let layout = layout::layout(object, &resolution.externals, &extras)?;
+        Ok(Plan {
+            object,
+            name: name.as_bytes().to_vec(),
+            resolution,
+            params,
+            exports,
+            generated_exports,
+            layout,
+            options: options.clone(),
+            string_offsets: offsets,
+            string_bytes,
+        })
+    }
+
+    /// Bytes to ask `create_module` for.
+    pub fn size(&self) -> u64 {
+        self.layout.size
+    }
+
+    /// Modules this one uses (its `deps`).
+    pub fn deps(&self) -> &[Provider] {
+        &self.resolution.deps
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Absolute address of symbol `i` for an image at `base`.
+    fn symbol_value(&self, i: usize, base: u64) -> Result<u64, LoadError> {
+        let sym = &self.object.symbols[i];
+        Ok(match sym.place {
+            Place::Section(s) => {
+                let off = self.layout.sections[s].ok_or_else(|| LoadError::BadSymbol {
+                    symbol: sym.display_name(),
+                    problem: format!(
+                        "lies in section {}, which is not loaded",
+                        self.object.sections[s].name
+                    ),
+                })?;
+                base + off + sym.value
+            }
+            Place::Absolute => sym.value,
+            Place::Common => base + self.layout.commons[&i],
+            Place::Undefined if sym.name == THIS_MODULE => base,
+            Place::Undefined if sym.name == GLOBAL_OFFSET_TABLE => {
+                base + self.layout.got.unwrap_or(0)
+            }
+            Place::Undefined => *self.resolution.externals.get(&i).unwrap_or(&0),
+        })
+    }
+
+    fn named_value(&self, name: &[u8], base: u64) -> Result<u64, LoadError> {
+        match self.object.find_symbol(name) {
+            Some(i) => self.symbol_value(i, base),
+            None => Ok(0),
+        }
+    }
+
+    fn section_range(&self, name: &str, base: u64) -> (u64, u64) {
+        match self.object.section_index(name) {
+            Some(i) => match self.layout.sections[i] {
+                Some(off) => (base + off, base + off + self.object.sections[i].size),
+                None => (0, 0),
+            },
+            None => (0, 0),
+        }
+    }
+
+    /// Builds the image for an entry whose header is at `base`.
+    pub fn relocate(&self, base: u64) -> Result<Image, LoadError> {
+        let l = &self.layout;
+        let mut img = vec![0u8; l.size as usize];
+        for (i, s) in self.object.sections.iter().enumerate() {
+            if let (Some(off), false) = (l.sections[i], s.is_nobits()) {
+                img[off as usize..off as usize + s.data.len()].copy_from_slice(s.data);
+            }
+        }
+        let put = |img: &mut Vec<u8>, at: u64, bytes: &[u8]| {
+            img[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
+        };
+        put(&mut img, l.strings, &self.string_bytes);
+        let got_base = base + l.got.unwrap_or(0);
+        for (k, &sym) in l.got_order.iter().enumerate() {
+            let v = self.symbol_value(sym, base)?;
+            put(
+                &mut img,
+                l.got.expect("GOT placed") + 8 * k as u64,
+                &v.to_le_bytes(),
+            );
+        }
+        for &sym in &l.stub_order {
+            let mut stub = vec![0xff, 0x25, 0, 0, 0, 0];
+            stub.extend_from_slice(&self.symbol_value(sym, base)?.to_le_bytes());
+            stub.extend_from_slice(&[0xcc, 0xcc]);
+            put(&mut img, l.stubs[&sym], &stub);
+        }
+        if let Some((at, _)) = l.ksymtab {
+            for (k, &sym) in self.generated_exports.iter().enumerate() {
+                let entry = ModuleSymbol {
+                    value: self.symbol_value(sym, base)?,
+                    name: base + l.strings + self.string_offsets.exports[k],
+                };
+                put(&mut img, at + 16 * k as u64, &entry.encode());
+            }
+        }
+        for (k, dep) in self.resolution.deps.iter().enumerate() {
+            let r = ModuleRef {
+                dep: dep.addr,
+                r#ref: base,
+                next_ref: 0,
+            };
+            put(&mut img, l.kmodtab + 24 * k as u64, &r.encode());
+        }
+        let relocations = self.apply_relocations(&mut img, base, got_base)?;
+        for w in &self.params.writes {
+            match w {
+                ParamWrite::Bytes {
+                    section,
+                    offset,
+                    bytes,
+                } => {
+                    let at = l.sections[*section].expect("parameter in a loaded section") + offset;
+                    put(&mut img, at, bytes);
+                }
+                ParamWrite::StringPointer {
+                    section,
+                    offset,
+                    string,
+                } => {
+                    let at = l.sections[*section].expect("parameter in a loaded section") + offset;
+                    let ptr = base + l.strings + self.string_offsets.params[*string];
+                    put(&mut img, at, &ptr.to_le_bytes());
+                }
+            }
+        }
+        let header = self.header(base)?;
+        put(&mut img, 0, &header.encode());
+        Ok(Image {
+            bytes: img,
+            header,
+            segments: l.segments.clone(),
+            sections: self.map_sections(base),
+            symbols: self.map_symbols(base),
+            relocations,
+        })
+    }
+
+    fn header(&self, base: u64) -> Result<ModuleHeader, LoadError> {
+        let l = &self.layout;
+        let (syms, nsyms) = match self.exports {
+            ExportTable::Section(i) => (
+                base + l.sections[i].expect("loaded"),
+                (self.object.sections[i].size / ModuleSymbol::SIZE as u64) as u32,
+            ),
+            ExportTable::Nothing => (0, 0),
+            ExportTable::AllGlobals => match l.ksymtab {
+                Some((at, n)) => (base + at, n as u32),
+                None => (0, 0),
+            },
+        };
+        let ndeps = self.resolution.deps.len() as u32;
+        let (ex_start, ex_end) = self.section_range("__ex_table", base);
+        let (ks_start, ks_end) = self.section_range("__kallsyms", base);
+        let (ad_start, ad_end) = self.section_range("__archdata", base);
+        Ok(ModuleHeader {
+            size_of_struct: MODULE_HEADER_SIZE as u64,
+            name: base + l.strings + self.string_offsets.name,
+            size: l.size,
+            flags: if self.options.autoclean {
+                MOD_AUTOCLEAN
+            } else {
+                0
+            },
+            nsyms: if syms == 0 { 0 } else { nsyms },
+            ndeps,
+            syms: if nsyms == 0 { 0 } else { syms },
+            deps: if ndeps == 0 { 0 } else { base + l.kmodtab },
+            init: self.named_value(b"init_module", base)?,
+            cleanup: self.named_value(b"cleanup_module", base)?,
+            ex_table_start: ex_start,
+            ex_table_end: ex_end,
+            runsize: l.runsize as i32,
+            kallsyms_start: ks_start,
+            kallsyms_end: ks_end,
+            archdata_start: ad_start,
+            archdata_end: ad_end,
+            ..Default::default()
+        })
+    }
+
+    fn apply_relocations(
+        &self,
+        img: &mut [u8],
+        base: u64,
+        got_base: u64,
+    ) -> Result<usize, LoadError> {
+        let l = &self.layout;
+        let mut applied = 0;
+        for rs in &self.object.relocations {
+            let Some(sec_off) = l.sections[rs.target] else {
+                continue;
+            };
+            let section = &self.object.sections[rs.target];
+            if section.is_nobits() && !rs.entries.is_empty() {
+                return Err(LoadError::BadRelocation {
+                    section: section.name.clone(),
+                    index: 0,
+                    problem: "relocations against a section without file data".into(),
+                });
+            }
+            for (k, r) in rs.entries.iter().enumerate() {
+                let kind = classify(r.r_type).map_err(|u| LoadError::UnsupportedRelocation {
+                    section: section.name.clone(),
+                    r_type: r.r_type,
+                    name: u.name,
+                    why: u.why,
+                })?;
+                if kind.formula == Formula::None {
+                    continue;
+                }
+                let width = kind.field.width();
+                if r.offset.checked_add(width).is_none_or(|e| e > section.size) {
+                    return Err(LoadError::BadRelocation {
+                        section: section.name.clone(),
+                        index: k,
+                        problem: format!(
+                            "{}-byte field at {:#x} runs past the section end",
+                            width, r.offset
+                        ),
+                    });
+                }
+                let sym = r.sym as usize;
+                let s = if sym == 0 {
+                    0
+                } else {
+                    self.symbol_value(sym, base)?
+                };
+                let place = base + sec_off + r.offset;
+                let stub = l.stubs.get(&sym).map(|&o| base + o);
+                let direct_reach = i128::from(s) + i128::from(r.addend) - i128::from(place);
+                let call_target = match stub {
+                    Some(st) if i32::try_from(direct_reach).is_err() => st,
+                    _ => s,
+                };
+                let inputs = Inputs {
+                    symbol: s,
+                    addend: r.addend,
+                    place,
+                    got: got_base,
+                    got_slot: l.got_slots.get(&sym).map_or(0, |k| 8 * k),
+                    call_target,
+                    size: self.object.symbols.get(sym).map_or(0, |s| s.size),
+                };
+                let value = compute(kind.formula, &inputs);
+                let bytes = kind
+                    .field
+                    .encode(value)
+                    .ok_or_else(|| LoadError::Overflow {
+                        name: kind.name,
+                        symbol: self.object.symbols.get(sym).map_or_else(String::new, |s| {
+                            if s.name.is_empty() {
+                                match s.place {
+                                    Place::Section(i) => self.object.sections[i].name.clone(),
+                                    _ => String::new(),
+                                }
+                            } else {
+                                s.display_name()
+                            }
+                        }),
+                        section: section.name.clone(),
+                        offset: r.offset,
+                        value,
+                    })?;
+                let at = (sec_off + r.offset) as usize;
+                img[at..at + bytes.len()].copy_from_slice(&bytes);
+                applied += 1;
+            }
+        }
+        Ok(applied)
+    }
+
+    fn map_sections(&self, base: u64) -> Vec<MapEntry> {
+        let mut v: Vec<MapEntry> = self
+            .object
+            .sections
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                self.layout.sections[i].map(|off| MapEntry {
+                    name: s.name.clone(),
+                    addr: base + off,
+                    size: s.size,
+                })
+            })
+            .collect();
+        v.sort_by_key(|e| e.addr);
+        v
+    }
+
+    fn map_symbols(&self, base: u64) -> Vec<MapEntry> {
+        let mut v: Vec<MapEntry> = (1..self.object.symbols.len())
+            .filter(|&i| {
+                let s = &self.object.symbols[i];
+                s.is_global()
+                    && matches!(s.place, Place::Section(_) | Place::Common)
+                    && !s.name.is_empty()
+            })
+            .filter_map(|i| {
+                let s = &self.object.symbols[i];
+                self.symbol_value(i, base).ok().map(|addr| MapEntry {
+                    name: s.display_name(),
+                    addr,
+                    size: s.size,
+                })
+            })
+            .collect();
+        v.sort_by_key(|e| e.addr);
+        v
+    }
+
+    /// The module name the image carries.
+    pub fn name(&self) -> &[u8] {
+        &self.name
+    }
+
+    /// Undefined symbols resolved to modules, with the providing module.
+    pub fn externals(&self) -> &HashMap<usize, u64> {
+        &self.resolution.externals
+    }
+}

@@ -1,0 +1,71 @@
+//! Symbol resolution: every undefined symbol of the object against the
+//! exports gathered from the host, modules first, then the kernel.
+
+use std::collections::HashMap;
+
+use crate::elf::{Object, Place};
+use crate::error::LoadError;
+use crate::modinfo::ModInfo;
+use crate::symbols::{Provider, SymbolSource};
+
+/// Names the loader itself defines rather than looking up.
+pub const THIS_MODULE: &[u8] = b"__this_module";
+/// The GOT base symbol of PIC code.
+pub const GLOBAL_OFFSET_TABLE: &[u8] = b"_GLOBAL_OFFSET_TABLE_";
+
+/// The outcome of resolution.
+#[derive(Clone, Debug, Default)]
+pub struct Resolution {
+    /// Values of undefined symbols by symbol index (an unresolved weak
+    /// symbol is 0).
+    pub externals: HashMap<usize, u64>,
+    /// Modules that supplied at least one symbol, in the order the host
+    /// listed them (newest first): the module's dependencies.
+    pub deps: Vec<Provider>,
+}
+
+/// Resolves every undefined symbol of `object`.
+pub fn resolve(
+    object: &Object<'_>,
+    modinfo: &ModInfo,
+    source: &SymbolSource,
+) -> Result<Resolution, LoadError> {
+    let mut externals = HashMap::new();
+    let mut used = vec![false; source.providers().len()];
+    for (i, sym) in object.symbols.iter().enumerate().skip(1) {
+        if sym.place != Place::Undefined || sym.name.is_empty() {
+            continue;
+        }
+        if sym.name == THIS_MODULE || sym.name == GLOBAL_OFFSET_TABLE {
+            continue;
+        }
+        match source.lookup(&sym.name) {
+            Some((export, _)) if export.gpl_only && !modinfo.is_gpl_compatible() => {
+                if sym.is_weak() {
+                    externals.insert(i, 0);
+                    continue;
+                }
+                return Err(LoadError::GplOnly {
+                    symbol: sym.display_name(),
+                    license: modinfo.license().map(str::to_string),
+                });
+            }
+            Some((export, _)) => {
+                used[export.provider] = true;
+                externals.insert(i, export.value);
+            }
+            None if sym.is_weak() => {
+                externals.insert(i, 0);
+            }
+            None => return Err(LoadError::Unresolved(sym.display_name())),
+        }
+    }
+    let deps = source
+        .providers()
+        .iter()
+        .zip(&used)
+        .filter(|(p, &u)| u && !p.is_kernel())
+        .map(|(p, _)| p.clone())
+        .collect();
+    Ok(Resolution { externals, deps })
+}

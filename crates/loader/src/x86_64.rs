@@ -1,0 +1,281 @@
+//! x86_64 relocation arithmetic: what each `R_X86_64_*` type computes and
+//! how wide, and signed or not, its field is. Every narrowing type is
+//! checked for overflow (BusyBox's insmod did not check; we must).
+//!
+//! Symbols: S symbol value, A addend, P place, G GOT slot offset from the
+//! GOT base, GOT the GOT base, L the call target (S, or a stub when S is
+//! out of reach), Z the symbol's size.
+
+use object::elf;
+
+/// What a relocation computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Formula {
+    /// Nothing (`R_X86_64_NONE`).
+    None,
+    /// S + A
+    Absolute,
+    /// S + A - P
+    PcRelative,
+    /// L + A - P (a call; may go through a stub)
+    PltRelative,
+    /// G + GOT + A - P (through a GOT slot)
+    GotPcRelative,
+    /// G + A (the slot's offset from the GOT base)
+    GotOffset,
+    /// GOT + A - P
+    GotBasePcRelative,
+    /// S + A - GOT
+    SymbolGotOffset,
+    /// L + A - GOT
+    PltGotOffset,
+    /// Z + A
+    Size,
+}
+
+/// How the result is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// 64 bits, any value.
+    Word64,
+    /// 32 bits, the value must be a sign-extended 32-bit number.
+    Signed32,
+    /// 32 bits, the value must be a zero-extended 32-bit number.
+    Unsigned32,
+    /// 16 bits, signed or unsigned (bitfield overflow rule).
+    Bits16,
+    /// 16 bits, signed.
+    Signed16,
+    /// 8 bits, signed or unsigned.
+    Bits8,
+    /// 8 bits, signed.
+    Signed8,
+}
+
+impl Field {
+    /// Bytes the field occupies.
+    pub fn width(self) -> u64 {
+        match self {
+            Field::Word64 => 8,
+            Field::Signed32 | Field::Unsigned32 => 4,
+            Field::Bits16 | Field::Signed16 => 2,
+            Field::Bits8 | Field::Signed8 => 1,
+        }
+    }
+
+    /// Encodes `value`, or `None` when it does not fit.
+    pub fn encode(self, value: i128) -> Option<Vec<u8>> {
+        let fits = |lo: i128, hi: i128| (lo..=hi).contains(&value);
+        let ok = match self {
+            Field::Word64 => true,
+            Field::Signed32 => fits(i32::MIN.into(), i32::MAX.into()),
+            Field::Unsigned32 => fits(0, u32::MAX.into()),
+            Field::Bits16 => fits(i16::MIN.into(), u16::MAX.into()),
+            Field::Signed16 => fits(i16::MIN.into(), i16::MAX.into()),
+            Field::Bits8 => fits(i8::MIN.into(), u8::MAX.into()),
+            Field::Signed8 => fits(i8::MIN.into(), i8::MAX.into()),
+        };
+        ok.then(|| (value as u64).to_le_bytes()[..self.width() as usize].to_vec())
+    }
+}
+
+/// A relocation type the loader implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RelocKind {
+    /// `R_X86_64_...`
+    pub name: &'static str,
+    /// What it computes.
+    pub formula: Formula,
+    /// How it stores the result.
+    pub field: Field,
+}
+
+impl RelocKind {
+    /// Whether it needs a GOT slot for its symbol.
+    pub fn needs_got_slot(&self) -> bool {
+        matches!(self.formula, Formula::GotPcRelative | Formula::GotOffset)
+    }
+
+    /// Whether it needs the GOT to exist (a slot, or its base address).
+    pub fn needs_got(&self) -> bool {
+        self.needs_got_slot()
+            || matches!(
+                self.formula,
+                Formula::GotBasePcRelative | Formula::SymbolGotOffset | Formula::PltGotOffset
+            )
+    }
+}
+
+/// Why a type is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unsupported {
+    /// Its name, or "unknown".
+    pub name: &'static str,
+    /// Explanation appended to the message.
+    pub why: &'static str,
+}
+
+/// Looks an `r_type` up.
+pub fn classify(r_type: u32) -> Result<RelocKind, Unsupported> {
+    use Field::*;
+    use Formula::*;
+    let k = |name, formula, field| {
+        Ok(RelocKind {
+            name,
+            formula,
+            field,
+        })
+    };
+    let tls = |name| {
+        Err(Unsupported {
+            name,
+            why: ": thread-local storage is not supported in modules",
+        })
+    };
+    let dynamic = |name| {
+        Err(Unsupported {
+            name,
+            why: ": a dynamic relocation has no place in a relocatable object",
+        })
+    };
+    match elf::RelocationType(r_type) {
+        elf::R_X86_64_NONE => k("R_X86_64_NONE", None, Word64),
+        elf::R_X86_64_64 => k("R_X86_64_64", Absolute, Word64),
+        elf::R_X86_64_PC32 => k("R_X86_64_PC32", PcRelative, Signed32),
+        elf::R_X86_64_GOT32 => k("R_X86_64_GOT32", GotOffset, Signed32),
+        elf::R_X86_64_PLT32 => k("R_X86_64_PLT32", PltRelative, Signed32),
+        elf::R_X86_64_GOTPCREL => k("R_X86_64_GOTPCREL", GotPcRelative, Signed32),
+        elf::R_X86_64_32 => k("R_X86_64_32", Absolute, Unsigned32),
+        elf::R_X86_64_32S => k("R_X86_64_32S", Absolute, Signed32),
+        elf::R_X86_64_16 => k("R_X86_64_16", Absolute, Bits16),
+        elf::R_X86_64_PC16 => k("R_X86_64_PC16", PcRelative, Signed16),
+        elf::R_X86_64_8 => k("R_X86_64_8", Absolute, Bits8),
+        elf::R_X86_64_PC8 => k("R_X86_64_PC8", PcRelative, Signed8),
+        elf::R_X86_64_PC64 => k("R_X86_64_PC64", PcRelative, Word64),
+        elf::R_X86_64_GOTOFF64 => k("R_X86_64_GOTOFF64", SymbolGotOffset, Word64),
+        elf::R_X86_64_GOTPC32 => k("R_X86_64_GOTPC32", GotBasePcRelative, Signed32),
+        elf::R_X86_64_GOT64 => k("R_X86_64_GOT64", GotOffset, Word64),
+        elf::R_X86_64_GOTPCREL64 => k("R_X86_64_GOTPCREL64", GotPcRelative, Word64),
+        elf::R_X86_64_GOTPC64 => k("R_X86_64_GOTPC64", GotBasePcRelative, Word64),
+        elf::R_X86_64_GOTPLT64 => k("R_X86_64_GOTPLT64", GotOffset, Word64),
+        elf::R_X86_64_PLTOFF64 => k("R_X86_64_PLTOFF64", PltGotOffset, Word64),
+        elf::R_X86_64_SIZE32 => k("R_X86_64_SIZE32", Size, Unsigned32),
+        elf::R_X86_64_SIZE64 => k("R_X86_64_SIZE64", Size, Word64),
+        elf::R_X86_64_GOTPCRELX => k("R_X86_64_GOTPCRELX", GotPcRelative, Signed32),
+        elf::R_X86_64_REX_GOTPCRELX => k("R_X86_64_REX_GOTPCRELX", GotPcRelative, Signed32),
+        elf::R_X86_64_DTPMOD64 => tls("R_X86_64_DTPMOD64"),
+        elf::R_X86_64_DTPOFF64 => tls("R_X86_64_DTPOFF64"),
+        elf::R_X86_64_TPOFF64 => tls("R_X86_64_TPOFF64"),
+        elf::R_X86_64_TLSGD => tls("R_X86_64_TLSGD"),
+        elf::R_X86_64_TLSLD => tls("R_X86_64_TLSLD"),
+        elf::R_X86_64_DTPOFF32 => tls("R_X86_64_DTPOFF32"),
+        elf::R_X86_64_GOTTPOFF => tls("R_X86_64_GOTTPOFF"),
+        elf::R_X86_64_TPOFF32 => tls("R_X86_64_TPOFF32"),
+        elf::R_X86_64_GOTPC32_TLSDESC => tls("R_X86_64_GOTPC32_TLSDESC"),
+        elf::R_X86_64_TLSDESC_CALL => tls("R_X86_64_TLSDESC_CALL"),
+        elf::R_X86_64_TLSDESC => tls("R_X86_64_TLSDESC"),
+        elf::R_X86_64_COPY => dynamic("R_X86_64_COPY"),
+        elf::R_X86_64_GLOB_DAT => dynamic("R_X86_64_GLOB_DAT"),
+        elf::R_X86_64_JUMP_SLOT => dynamic("R_X86_64_JUMP_SLOT"),
+        elf::R_X86_64_RELATIVE => dynamic("R_X86_64_RELATIVE"),
+        elf::R_X86_64_IRELATIVE => dynamic("R_X86_64_IRELATIVE"),
+        elf::R_X86_64_RELATIVE64 => dynamic("R_X86_64_RELATIVE64"),
+        _ => Err(Unsupported {
+            name: "unknown",
+            why: "",
+        }),
+    }
+}
+
+/// The inputs of one relocation, all addresses absolute.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs {
+    /// S
+    pub symbol: u64,
+    /// A
+    pub addend: i64,
+    /// P
+    pub place: u64,
+    /// GOT base (0 when there is no GOT).
+    pub got: u64,
+    /// G: the symbol's slot offset from the GOT base.
+    pub got_slot: u64,
+    /// L: the call target.
+    pub call_target: u64,
+    /// Z
+    pub size: u64,
+}
+
+/// Computes the value to store (before the field check).
+pub fn compute(formula: Formula, i: &Inputs) -> i128 {
+    let (s, a, p, got, g, l, z) = (
+        i128::from(i.symbol),
+        i128::from(i.addend),
+        i128::from(i.place),
+        i128::from(i.got),
+        i128::from(i.got_slot),
+        i128::from(i.call_target),
+        i128::from(i.size),
+    );
+    let v = match formula {
+        Formula::None => 0,
+        Formula::Absolute => s + a,
+        Formula::PcRelative => s + a - p,
+        Formula::PltRelative => l + a - p,
+        Formula::GotPcRelative => g + got + a - p,
+        Formula::GotOffset => g + a,
+        Formula::GotBasePcRelative => got + a - p,
+        Formula::SymbolGotOffset => s + a - got,
+        Formula::PltGotOffset => l + a - got,
+        Formula::Size => z + a,
+    };
+    // 64-bit fields wrap like the hardware; narrower ones are range-checked
+    // on the exact value.
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_overflow_rules() {
+        assert_eq!(Field::Signed32.encode(-1), Some(vec![0xff; 4]));
+        assert_eq!(Field::Signed32.encode(1 << 31), None);
+        assert_eq!(
+            Field::Signed32.encode(-(1 << 31)),
+            Some(vec![0, 0, 0, 0x80])
+        );
+        assert_eq!(Field::Unsigned32.encode(-1), None);
+        assert_eq!(Field::Unsigned32.encode(0xffff_ffff), Some(vec![0xff; 4]));
+        assert_eq!(Field::Unsigned32.encode(1 << 32), None);
+        assert_eq!(
+            Field::Word64.encode(-2),
+            Some(vec![0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+        );
+        assert_eq!(Field::Bits8.encode(255), Some(vec![255]));
+        assert_eq!(Field::Signed8.encode(128), None);
+    }
+
+    #[test]
+    fn formulas() {
+        let i = Inputs {
+            symbol: 0x1000,
+            addend: -4,
+            place: 0x2000,
+            got: 0x3000,
+            got_slot: 0x10,
+            call_target: 0x1000,
+            size: 7,
+        };
+        assert_eq!(compute(Formula::PcRelative, &i), 0x1000 - 4 - 0x2000);
+        assert_eq!(compute(Formula::GotPcRelative, &i), 0x3010 - 4 - 0x2000);
+        assert_eq!(compute(Formula::SymbolGotOffset, &i), 0x1000 - 4 - 0x3000);
+        assert_eq!(compute(Formula::Size, &i), 3);
+        assert!(classify(elf::R_X86_64_GOTTPOFF.0)
+            .unwrap_err()
+            .why
+            .contains("thread-local"));
+        assert_eq!(classify(200).unwrap_err().name, "unknown");
+    }
+}
