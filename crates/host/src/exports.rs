@@ -86,6 +86,24 @@ impl ExportTable {
         Ok(value)
     }
 
+    /// Takes `size` zeroed bytes of the kernel data area for the host's own
+    /// use (not exported); returns their address.
+    pub fn reserve_data(
+        &mut self,
+        window: &Window,
+        size: u64,
+        align: u64,
+    ) -> Result<u64, ExportError> {
+        let align = align.clamp(1, 4096).next_power_of_two();
+        let start = self.data_used.div_ceil(align) * align;
+        let end = start
+            .checked_add(size)
+            .filter(|&e| e <= KERNEL_DATA_BYTES)
+            .ok_or(ExportError::NoData(size))?;
+        self.data_used = end;
+        Ok(window.kernel_data_base() + start)
+    }
+
     /// Exports `size` zeroed bytes of data aligned to `align`; returns
     /// their address.
     pub fn export_data(
@@ -96,14 +114,7 @@ impl ExportTable {
         align: u64,
     ) -> Result<u64, ExportError> {
         self.check_name(name)?;
-        let align = align.clamp(1, 4096).next_power_of_two();
-        let start = self.data_used.div_ceil(align) * align;
-        let end = start
-            .checked_add(size)
-            .filter(|&e| e <= KERNEL_DATA_BYTES)
-            .ok_or(ExportError::NoData(size))?;
-        self.data_used = end;
-        let value = window.kernel_data_base() + start;
+        let value = self.reserve_data(window, size, align)?;
         self.push(name.to_vec(), value);
         Ok(value)
     }

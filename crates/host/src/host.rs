@@ -2,19 +2,18 @@
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Weak};
+use std::sync::mpsc;
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use umod_abi::module::MODULE_HEADER_SIZE;
-use umod_abi::Errno;
+use umod_abi::{Errno, PAGE_SIZE};
 
 use crate::caller::{Caller, Personality};
 use crate::calls::{self, gate};
 use crate::exports::{ExportError, ExportTable, KernelSymbol};
 use crate::services::printk::DEFAULT_LOG_BUF_LEN;
-use crate::services::{builtin, Kernel, LogRecord, HZ};
+use crate::services::{builtin, proc, Kernel, LogRecord};
 use crate::state::{Shared, State};
 use crate::user::UserMemory;
 use crate::window::{Window, WindowUsage, DEFAULT_WINDOW_SIZE};
@@ -100,7 +99,7 @@ impl Host {
     /// A host with `config`: reserves the window, writes the export thunks,
     /// exports the built-in services and starts the jiffies clock.
     pub fn with_config(config: HostConfig) -> io::Result<Host> {
-        let window = Window::new(config.window_size)?;
+        let window = Arc::new(Window::new(config.window_size)?);
         window.seal_thunks()?;
         let mut exports = ExportTable::default();
         for (name, target) in builtin::functions() {
@@ -111,11 +110,22 @@ impl Host {
         let jiffies = exports
             .export_data(&window, builtin::JIFFIES.as_bytes(), 8, 8)
             .map_err(io::Error::other)?;
+        let proc_slots = exports
+            .reserve_data(&window, proc::SLOT_SIZE * proc::SLOTS, 64)
+            .map_err(io::Error::other)?;
+        let proc_page = exports
+            .reserve_data(&window, PAGE_SIZE + 16, PAGE_SIZE)
+            .map_err(io::Error::other)?;
         let state = State {
             exports,
             ..State::default()
         };
-        let kernel = Arc::new(Kernel::new(config.log_buf_len));
+        let kernel = Arc::new(Kernel::new(
+            config.log_buf_len,
+            Arc::clone(&window),
+            proc_slots,
+            proc_page,
+        ));
         let id = NEXT_HOST_ID.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::new(Shared::new(
             id,
@@ -125,11 +135,15 @@ impl Host {
             jiffies,
             state,
         ));
-        let ticker = start_ticker(Arc::downgrade(&shared));
+        let ticker = crate::ticker::start(Arc::downgrade(&shared));
         Ok(Host {
             shared,
             ticker: Some(ticker),
         })
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The personality this host answers with.
@@ -300,6 +314,29 @@ impl Host {
         Ok(crate::procfs::ksyms(&self.shared, &st))
     }
 
+    /// The text of the /proc entry `name` a module registered, produced by
+    /// its read function.
+    pub fn read_proc(&self, name: &str) -> Result<Vec<u8>, Errno> {
+        let st = self.shared.lock()?;
+        crate::procfs::read_entry(&self.shared, &st, name.as_bytes())
+    }
+
+    /// Names of the /proc entries modules registered, sorted.
+    pub fn proc_entries(&self) -> Vec<String> {
+        self.shared
+            .kernel
+            .procs()
+            .names()
+            .into_iter()
+            .map(|n| String::from_utf8_lossy(&n).into_owned())
+            .collect()
+    }
+
+    /// Number of pending kernel timers.
+    pub fn pending_timers(&self) -> usize {
+        self.shared.kernel.timers().len()
+    }
+
     /// The kernel log, oldest line first.
     pub fn dmesg(&self) -> Vec<LogRecord> {
         self.shared.kernel.records()
@@ -388,29 +425,4 @@ impl Drop for Host {
             let _ = thread.join();
         }
     }
-}
-
-/// Keeps `jiffies` in the window current, HZ times a second, until the
-/// host goes away.
-fn start_ticker(shared: Weak<Shared>) -> (mpsc::Sender<()>, JoinHandle<()>) {
-    let (stop, stopped) = mpsc::channel::<()>();
-    let tick = Duration::from_nanos(1_000_000_000 / HZ);
-    let thread = std::thread::Builder::new()
-        .name("umod-jiffies".into())
-        .spawn(move || loop {
-            let Some(sh) = shared.upgrade() else {
-                return;
-            };
-            sh.window
-                .mapping()
-                .atomic_u64(sh.jiffies_addr)
-                .store(sh.kernel.jiffies(), Ordering::Relaxed);
-            drop(sh);
-            match stopped.recv_timeout(tick) {
-                Err(RecvTimeoutError::Timeout) => continue,
-                _ => return,
-            }
-        })
-        .expect("spawn the jiffies thread");
-    (stop, thread)
 }

@@ -4,7 +4,11 @@ use umod_abi::{
     MOD_AUTOCLEAN, MOD_DELETED, MOD_INITIALIZING, MOD_RUNNING, MOD_USED_ONCE, PAGE_SIZE,
 };
 
+use umod_abi::Errno;
+
 use crate::calls::query::{header_size, reported_usecount};
+use crate::exec;
+use crate::services::proc;
 use crate::state::{Shared, State};
 
 /// `/proc/modules`: one line per entry, newest first, cut at one page.
@@ -78,4 +82,71 @@ pub(crate) fn ksyms(sh: &Shared, st: &State) -> Vec<u8> {
         out.push(b'\n');
     }
     out
+}
+
+/// Largest text one read of a module's /proc entry returns.
+const MAX_PROC_TEXT: usize = 1 << 20;
+/// Bytes a read function is asked for at a time (2.4's PROC_BLOCK_SIZE).
+const PROC_BLOCK: u64 = 3 * 1024;
+
+/// Reads a module-registered /proc entry the way 2.4's `proc_file_read`
+/// drove a `read_proc` function: ask for a block at an offset, follow the
+/// `start` convention the function chose, stop at `eof` or a 0 return.
+pub(crate) fn read_entry(sh: &Shared, st: &State, name: &[u8]) -> Result<Vec<u8>, Errno> {
+    let entry = sh.kernel.procs().get(name).ok_or(Errno::ENOENT)?;
+    let w = sh.window.mapping();
+    let word = |addr: u64| {
+        let mut b = [0u8; 8];
+        w.read(addr, &mut b);
+        u64::from_le_bytes(b)
+    };
+    let read_proc = word(entry.addr + proc::field::READ_PROC);
+    let data = word(entry.addr + proc::field::DATA);
+    let Some(owner) = st.modules.iter().find(|m| m.block.contains(read_proc, 1)) else {
+        return Err(Errno::EIO);
+    };
+    let page = sh.kernel.proc_page();
+    let (start_at, eof_at) = (page + PAGE_SIZE, page + PAGE_SIZE + 8);
+    let mut out = Vec::new();
+    let mut pos = 0u64;
+    while out.len() < MAX_PROC_TEXT {
+        w.zero(start_at, 16);
+        let args = [page, start_at, pos, PROC_BLOCK, eof_at, data];
+        let n = exec::call_module(&sh.kernel, Some(owner.id), read_proc, args);
+        if n < 0 {
+            return Err(Errno(-n));
+        }
+        if n == 0 {
+            break;
+        }
+        let n = u64::from(n.unsigned_abs()).min(PAGE_SIZE);
+        let start = word(start_at);
+        let mut eof = [0u8; 4];
+        w.read(eof_at, &mut eof);
+        let (from, len, advance) = if start == 0 {
+            // The function wrote the whole text from offset 0.
+            if n <= pos {
+                break;
+            }
+            let len = (n - pos).min(PROC_BLOCK);
+            (page + pos, len, len)
+        } else if start >= page && start < page + PAGE_SIZE {
+            // It wrote the part at `pos`, at `start`.
+            let len = n.min(page + PAGE_SIZE - start);
+            (start, len, n)
+        } else if start < page {
+            // The "start is a count" convention: n bytes at the page start.
+            (page, n, start)
+        } else {
+            return Err(Errno::EIO);
+        };
+        let mut chunk = vec![0u8; len as usize];
+        w.read(from, &mut chunk);
+        out.extend_from_slice(&chunk);
+        pos += advance;
+        if u32::from_le_bytes(eof) != 0 {
+            break;
+        }
+    }
+    Ok(out)
 }

@@ -51,6 +51,8 @@ pub(crate) struct Module {
     pub deps: Vec<u64>,
     /// Users of this module: (user id, index into the user's deps), newest first.
     pub refs: Vec<(u64, u32)>,
+    /// Mapped W^X by the one-shot path (else read-write-execute).
+    pub wx: bool,
 }
 
 impl Module {
@@ -98,7 +100,7 @@ impl State {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub id: u64,
-    pub window: Window,
+    pub window: Arc<Window>,
     pub kernel: Arc<Kernel>,
     pub personality: Personality,
     pub jiffies_addr: u64,
@@ -143,7 +145,7 @@ impl Drop for StateGuard<'_> {
 impl Shared {
     pub fn new(
         id: u64,
-        window: Window,
+        window: Arc<Window>,
         kernel: Arc<Kernel>,
         personality: Personality,
         jiffies_addr: u64,

@@ -89,9 +89,10 @@ pub struct Extras {
     pub wx: bool,
 }
 
-/// Whether section `s` is copied into the image.
+/// Whether section `s` is copied into the image (`.modinfo` and the
+/// kit's `.modinfo.*` helpers are read by the loader, never loaded).
 pub fn is_loaded(s: &Section<'_>) -> bool {
-    s.is_alloc() && s.name != ".modinfo"
+    s.is_alloc() && s.name != ".modinfo" && !s.name.starts_with(".modinfo.")
 }
 
 fn prot_of(s: &Section<'_>) -> Prot {

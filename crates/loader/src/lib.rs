@@ -47,10 +47,14 @@ impl<'data> ModuleObject<'data> {
     /// Parses `data` as the module `name`.
     pub fn parse(name: &str, data: &'data [u8]) -> Result<ModuleObject<'data>, LoadError> {
         let object = Object::parse(data)?;
-        let modinfo = match object.section_index(".modinfo") {
-            Some(i) => ModInfo::parse(object.sections[i].data)?,
-            None => ModInfo::default(),
-        };
+        // Compilers may emit several `.modinfo` sections (rustc: one per
+        // static); together they are the module's information.
+        let mut info = Vec::new();
+        for s in object.sections.iter().filter(|s| s.name == ".modinfo") {
+            info.extend_from_slice(s.data);
+            info.push(0);
+        }
+        let modinfo = ModInfo::parse(&info)?;
         Ok(ModuleObject {
             name: name.to_string(),
             object,

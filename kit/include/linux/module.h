@@ -89,10 +89,13 @@ extern struct module __this_module;
 #define MODULE_DESCRIPTION(_description) __MODULE_INFO(description, "description", _description)
 #define MODULE_SUPPORTED_DEVICE(_device) __MODULE_INFO(device, "device", _device)
 
-/* MODULE_PARM(var, "[min[-max]]{b,h,i,l,s,c<N>}") */
+/* MODULE_PARM(var, "[min[-max]]{b,h,i,l,s,c<N>}"). The pointer to the
+ * variable (in an unloaded section) keeps the compiler from folding a
+ * parameter it never sees written into a constant: the loader writes it. */
 #define MODULE_PARM(var, type) \
 	static const char __module_parm_##var[] __attribute__((section(".modinfo"), used, aligned(1))) = \
-		"parm_" __MODULE_STRING(var) "=" type
+		"parm_" __MODULE_STRING(var) "=" type; \
+	static const void *const __module_parm_addr_##var __attribute__((section(".modinfo.parm"), used)) = &(var)
 #define MODULE_PARM_DESC(var, desc) \
 	static const char __module_parm_desc_##var[] __attribute__((section(".modinfo"), used, aligned(1))) = \
 		"parm_desc_" __MODULE_STRING(var) "=" desc

@@ -50,6 +50,7 @@ pub(crate) fn create_module(
             image: ImageFacts::default(),
             deps: Vec::new(),
             refs: Vec::new(),
+            wx: false,
         },
     );
     sh.sync_next(st);

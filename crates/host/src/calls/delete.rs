@@ -36,7 +36,7 @@ pub(crate) fn delete_module(
 pub(crate) fn in_use(sh: &Shared, st: &State, idx: usize) -> bool {
     let m = &st.modules[idx];
     if m.image.can_unload != 0 {
-        exec::call_module(&sh.kernel, m.image.can_unload) != 0
+        exec::call_module(&sh.kernel, Some(m.id), m.image.can_unload, [0; 6]) != 0
     } else {
         sh.usecount(m) != 0
     }
@@ -86,12 +86,14 @@ pub(crate) fn free_module(sh: &Shared, st: &mut State, idx: usize, tag_freed: bo
     let m = &st.modules[idx];
     if sh.flags(m) & MOD_RUNNING != 0 {
         if m.image.cleanup != 0 {
-            exec::call_module(&sh.kernel, m.image.cleanup);
+            exec::call_module(&sh.kernel, Some(m.id), m.image.cleanup, [0; 6]);
         }
         sh.clear_flags(&st.modules[idx], MOD_RUNNING);
     }
     unlink_deps(sh, st, idx, tag_freed);
     let m = st.modules.remove(idx);
+    sh.kernel
+        .forget_module(m.id, &m.name, m.addr(), m.addr() + m.block.size());
     sh.window.free(m.block);
     sh.sync_next(st);
 }

@@ -13,7 +13,7 @@ use umod_abi::{
 
 use super::{get_mod_name, mod_bound};
 use crate::exec;
-use crate::services::KERN_ERR;
+use crate::services::{KERN_ERR, KERN_INFO};
 use crate::state::{ImageFacts, Shared, State};
 use crate::user::UserMemory;
 
@@ -34,6 +34,28 @@ pub(crate) fn init_module(
     name_addr: u64,
     image: u64,
 ) -> Result<(), Errno> {
+    let id = prepare(sh, st, mem, name_addr, image)?;
+    let idx = st.index_of_id(id).expect("prepared entry");
+    if !st.modules[idx].wx {
+        let name = String::from_utf8_lossy(&st.modules[idx].name).into_owned();
+        sh.printk(
+            KERN_INFO,
+            &format!("{name}: 2.4 image, mapped read-write-execute"),
+        );
+    }
+    run_init(sh, st, id)
+}
+
+/// Rows 2-24 and §3.1: checks the image and, when every check passes,
+/// copies it in and links its dependencies. Returns the entry's id; its
+/// `init` has not run yet.
+pub(crate) fn prepare(
+    sh: &Shared,
+    st: &mut State,
+    mem: &dyn UserMemory,
+    name_addr: u64,
+    image: u64,
+) -> Result<u64, Errno> {
     let name = get_mod_name(mem, name_addr)?;
     let idx = st.find(sh, &name).ok_or(Errno::ENOENT)?;
     let (base, reserved, id) = {
@@ -99,7 +121,7 @@ pub(crate) fn init_module(
 
     // Every check passed: from here on nothing fails.
     commit(sh, st, idx, &h, &img, dep_ids);
-    run_init(sh, st, id, h.init)
+    Ok(id)
 }
 
 /// Rows 8-19: bounds and sanity of the caller's header.
@@ -222,16 +244,20 @@ fn commit(
 }
 
 /// §3.2: runs `init` with usecount 1 and INITIALIZING.
-fn run_init(sh: &Shared, st: &mut State, id: u64, init: u64) -> Result<(), Errno> {
+pub(crate) fn run_init(sh: &Shared, st: &mut State, id: u64) -> Result<(), Errno> {
     let idx = st.index_of_id(id).expect("entry is locked in place");
     let m = &st.modules[idx];
+    let init = m.image.init;
     sh.set_usecount(m, 1);
     sh.or_flags(m, MOD_INITIALIZING);
     if init != 0 {
-        let r = exec::call_module(&sh.kernel, init);
+        let r = exec::call_module(&sh.kernel, Some(id), init, [0; 6]);
         if r != 0 {
             sh.set_usecount(m, 0);
             sh.clear_flags(m, MOD_INITIALIZING);
+            // What the failed init registered goes with it.
+            sh.kernel
+                .forget_module(m.id, &m.name, m.addr(), m.addr() + m.block.size());
             return Err(init_errno(r));
         }
     }

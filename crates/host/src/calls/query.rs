@@ -221,7 +221,9 @@ pub(crate) fn header_size(_sh: &Shared, st: &State, i: usize) -> u64 {
 /// (the query's own reference).
 pub(crate) fn reported_usecount(sh: &Shared, st: &State, i: usize, held: i32) -> i64 {
     let m = &st.modules[i];
-    if m.image.can_unload != 0 && exec::call_module(&sh.kernel, m.image.can_unload) != 0 {
+    if m.image.can_unload != 0
+        && exec::call_module(&sh.kernel, Some(m.id), m.image.can_unload, [0; 6]) != 0
+    {
         -1
     } else {
         i64::from(sh.usecount(m) - held)

@@ -5,12 +5,25 @@
 //! which ignores the second argument register), and our own where the
 //! kernel's differs (`printk`, `simple_strtol`).
 
-use std::ffi::{c_char, c_int, c_long, c_uint, c_ulong};
+use std::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 
 extern "C" {
     fn umod_printk(fmt: *const c_char, ...) -> c_int;
     fn umod_simple_strtol(cp: *const c_char, endp: *mut *mut c_char, base: c_uint) -> c_long;
     fn umod_simple_strtoul(cp: *const c_char, endp: *mut *mut c_char, base: c_uint) -> c_ulong;
+    fn umod_init_timer(t: *mut c_void);
+    fn umod_add_timer(t: *mut c_void);
+    fn umod_del_timer(t: *mut c_void) -> c_int;
+    fn umod_mod_timer(t: *mut c_void, expires: c_ulong) -> c_int;
+    fn umod_timer_pending(t: *const c_void) -> c_int;
+    fn umod_create_proc_read_entry(
+        name: *const c_char,
+        mode: c_uint,
+        base: *mut c_void,
+        read_proc: *mut c_void,
+        data: *mut c_void,
+    ) -> *mut c_void;
+    fn umod_remove_proc_entry(name: *const c_char, parent: *mut c_void);
 }
 
 /// Exported kernel functions: (name, address of the implementation).
@@ -40,6 +53,19 @@ pub fn functions() -> Vec<(&'static str, usize)> {
         ("snprintf", libc::snprintf as *const () as usize),
         ("simple_strtol", umod_simple_strtol as *const () as usize),
         ("simple_strtoul", umod_simple_strtoul as *const () as usize),
+        ("init_timer", umod_init_timer as *const () as usize),
+        ("add_timer", umod_add_timer as *const () as usize),
+        ("del_timer", umod_del_timer as *const () as usize),
+        ("mod_timer", umod_mod_timer as *const () as usize),
+        ("timer_pending", umod_timer_pending as *const () as usize),
+        (
+            "create_proc_read_entry",
+            umod_create_proc_read_entry as *const () as usize,
+        ),
+        (
+            "remove_proc_entry",
+            umod_remove_proc_entry as *const () as usize,
+        ),
     ]
 }
 

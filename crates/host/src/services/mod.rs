@@ -4,27 +4,124 @@
 
 pub mod builtin;
 pub mod printk;
+pub mod proc;
+pub mod timers;
 
-use std::sync::Mutex;
+use std::ffi::c_char;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub use printk::{LogRecord, LogRing};
+use proc::ProcTable;
+use timers::TimerQueue;
+
+use crate::window::Window;
 
 /// State shared between the host and the services module code calls.
 #[derive(Debug)]
 pub struct Kernel {
     log: Mutex<LogRing>,
     started: Instant,
+    window: Arc<Window>,
+    timers: Mutex<TimerQueue>,
+    procs: Mutex<ProcTable>,
+    /// A page (plus `start` and `eof` words) that proc read functions
+    /// fill; used under the big lock only.
+    proc_page: u64,
 }
 
 /// Length of one jiffy: 2.4's `HZ` is 100 on x86.
 pub const HZ: u64 = 100;
 
 impl Kernel {
-    pub(crate) fn new(log_buf_len: usize) -> Kernel {
+    pub(crate) fn new(
+        log_buf_len: usize,
+        window: Arc<Window>,
+        proc_slots: u64,
+        proc_page: u64,
+    ) -> Kernel {
         Kernel {
             log: Mutex::new(LogRing::new(log_buf_len)),
             started: Instant::now(),
+            window,
+            timers: Mutex::new(TimerQueue::default()),
+            procs: Mutex::new(ProcTable::new(proc_slots)),
+            proc_page,
+        }
+    }
+
+    /// The pending timers.
+    pub(crate) fn timers(&self) -> MutexGuard<'_, TimerQueue> {
+        self.timers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The registered /proc entries.
+    pub(crate) fn procs(&self) -> MutexGuard<'_, ProcTable> {
+        self.procs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The page proc read functions write into.
+    pub(crate) fn proc_page(&self) -> u64 {
+        self.proc_page
+    }
+
+    /// Drops what a departing module left registered (timers whose struct
+    /// lies in its block, /proc entries it created) and says so in the log.
+    pub(crate) fn forget_module(&self, id: u64, name: &[u8], start: u64, end: u64) {
+        let name = String::from_utf8_lossy(name);
+        let timers = self.timers().remove_within(start, end);
+        if timers > 0 {
+            self.log(
+                KERN_WARNING,
+                &format!("{name}: removed {timers} pending timer(s) it left behind"),
+            );
+        }
+        let left = self.procs().owned_by(id);
+        for entry in left {
+            self.remove_proc(&entry);
+            self.log(
+                KERN_WARNING,
+                &format!(
+                    "{name}: removed /proc/{} it left registered",
+                    String::from_utf8_lossy(&entry)
+                ),
+            );
+        }
+    }
+
+    /// Registers a /proc entry and fills its `proc_dir_entry`.
+    pub(crate) fn create_proc(
+        &self,
+        name: &[u8],
+        owner: Option<u64>,
+        mode: u32,
+        read_proc: u64,
+        data: u64,
+    ) -> u64 {
+        let Some(addr) = self.procs().create(name, owner) else {
+            return 0;
+        };
+        let w = self.window.mapping();
+        w.zero(addr, proc::SLOT_SIZE);
+        w.write(addr + proc::NAME_AT, name);
+        w.write(
+            addr + proc::field::NAMELEN,
+            &(name.len() as u16).to_le_bytes(),
+        );
+        w.write(
+            addr + proc::field::NAME,
+            &(addr + proc::NAME_AT).to_le_bytes(),
+        );
+        w.write(addr + proc::field::MODE, &mode.to_le_bytes());
+        w.write(addr + proc::field::DATA, &data.to_le_bytes());
+        w.write(addr + proc::field::READ_PROC, &read_proc.to_le_bytes());
+        addr
+    }
+
+    /// Unregisters a /proc entry.
+    pub(crate) fn remove_proc(&self, name: &[u8]) {
+        if let Some(addr) = self.procs().remove(name) {
+            self.window.mapping().zero(addr, proc::SLOT_SIZE);
         }
     }
 
@@ -58,6 +155,54 @@ impl Kernel {
     /// Empties the log.
     pub fn clear_log(&self) {
         self.log.lock().expect("log lock").clear()
+    }
+}
+
+/// Borrows `len` bytes a C caller passed.
+///
+/// # Safety
+/// `ptr` points to `len` readable bytes for the duration of the call.
+unsafe fn c_bytes<'a>(ptr: *const c_char, len: usize) -> &'a [u8] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }
+}
+
+/// `create_proc_read_entry` from module code (through `services.c`, which
+/// measured the name).
+///
+/// # Safety
+/// `name` points to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn umod_proc_create(
+    name: *const c_char,
+    len: usize,
+    mode: u32,
+    read_proc: u64,
+    data: u64,
+) -> u64 {
+    // SAFETY: see above; the C side passes the module's string and strlen.
+    let name = unsafe { c_bytes(name, len) };
+    match crate::exec::current() {
+        Some(frame) => frame
+            .kernel
+            .create_proc(name, frame.module, mode, read_proc, data),
+        None => 0,
+    }
+}
+
+/// `remove_proc_entry` from module code.
+///
+/// # Safety
+/// `name` points to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn umod_proc_remove(name: *const c_char, len: usize) {
+    // SAFETY: as for `umod_proc_create`.
+    let name = unsafe { c_bytes(name, len) };
+    if let Some(frame) = crate::exec::current() {
+        frame.kernel.remove_proc(name);
     }
 }
 

@@ -128,14 +128,14 @@ fn split_level(line: &str) -> (u8, &str) {
 #[no_mangle]
 pub unsafe extern "C" fn umod_printk_emit(text: *const c_char, len: usize) {
     // SAFETY: guaranteed by the C caller, see above.
-    let bytes = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
-    crate::exec::with_current_kernel(|kernel| match kernel {
-        Some(k) => k.printk_raw(bytes),
+    let bytes = unsafe { super::c_bytes(text, len) };
+    match crate::exec::current() {
+        Some(frame) => frame.kernel.printk_raw(bytes),
         None => eprint!(
-            "umod: printk outside module context: {}",
+            "umod: printk outside module code: {}",
             String::from_utf8_lossy(bytes)
         ),
-    });
+    }
 }
 
 #[cfg(test)]

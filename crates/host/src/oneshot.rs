@@ -1,0 +1,178 @@
+//! The one-shot load (2.6 style): the host receives the object bytes and
+//! runs the loader itself, atomically. On any failure nothing remains:
+//! no list entry, no window bytes, no refs, no registrations of a failed
+//! init. The image is mapped W^X: code read-execute, constants read-only,
+//! data read-write.
+
+use umod_abi::{Errno, PAGE_SIZE, UTS_RELEASE};
+use umod_loader::layout::Prot;
+use umod_loader::{Image, LinkOptions, LoadError, ModuleObject, SymbolSource};
+
+use crate::caller::Caller;
+use crate::calls::{self, gate};
+use crate::host::Host;
+use crate::state::{Shared, State};
+use crate::user::ScratchSpace;
+use crate::window::Protection;
+
+/// How to load.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// `name=value` parameter arguments.
+    pub args: Vec<String>,
+    /// Set `MOD_AUTOCLEAN` (`insmod -k`).
+    pub autoclean: bool,
+    /// Export nothing unless the module has a `__ksymtab` (`insmod -x`).
+    pub no_default_exports: bool,
+    /// Ignore a `kernel_version` that differs from the host's (`insmod -f`).
+    pub force: bool,
+}
+
+/// Why a one-shot load failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OneShotError {
+    /// The object could not be linked.
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    /// A module call refused it (EPERM, EEXIST, ENOMEM, init's errno...).
+    #[error("{call}: {errno}")]
+    Call {
+        /// The step that failed.
+        call: &'static str,
+        /// Its errno.
+        errno: Errno,
+    },
+}
+
+impl OneShotError {
+    /// The errno to report.
+    pub fn errno(&self) -> Errno {
+        match self {
+            OneShotError::Load(e) => e.errno(),
+            OneShotError::Call { errno, .. } => *errno,
+        }
+    }
+}
+
+/// A module the one-shot path loaded.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Header address.
+    pub addr: u64,
+    /// The image and its load map.
+    pub image: Image,
+}
+
+fn call(call: &'static str) -> impl Fn(Errno) -> OneShotError {
+    move |errno| OneShotError::Call { call, errno }
+}
+
+/// What the kernel's insmod would gather: queryable modules' exports,
+/// newest first, then the kernel's.
+pub(crate) fn symbol_source(sh: &Shared, st: &State) -> SymbolSource {
+    let mut source = SymbolSource::new();
+    for m in st.modules.iter().filter(|m| sh.can_query(m)) {
+        source.add_module(&m.name, m.addr(), sh.module_symbols(m));
+    }
+    source.add_kernel(
+        st.exports
+            .symbols()
+            .iter()
+            .map(|s| (s.value, s.name.clone())),
+    );
+    source
+}
+
+impl Host {
+    /// Loads the relocatable object `object` as module `name` in one step.
+    pub fn load_object(
+        &self,
+        caller: &Caller,
+        name: &str,
+        object: &[u8],
+        options: &LoadOptions,
+    ) -> Result<Loaded, OneShotError> {
+        let sh = self.shared();
+        gate(sh.personality, caller, true, true).map_err(call("load"))?;
+        let module = ModuleObject::parse(name, object)?;
+        if let Some(v) = module.modinfo.get("kernel_version") {
+            if v != UTS_RELEASE && !options.force {
+                return Err(LoadError::VersionMismatch {
+                    module: v.to_string(),
+                    host: UTS_RELEASE.to_string(),
+                }
+                .into());
+            }
+        }
+        let mut st = sh.lock().map_err(call("load"))?;
+        let source = symbol_source(sh, &st);
+        let link = LinkOptions {
+            autoclean: options.autoclean,
+            no_default_exports: options.no_default_exports,
+            wx: true,
+        };
+        let plan = module.plan(&source, &options.args, &link)?;
+
+        let mut mem = ScratchSpace::new();
+        let name_addr = mem.put_cstr(name.as_bytes());
+        let addr = calls::create::create_module(sh, &mut st, &mem, name_addr, plan.size())
+            .map_err(call("create_module"))?;
+        let undo = |st: &mut State| {
+            if let Some(i) = st.index_of_addr(addr) {
+                calls::delete::free_module(sh, st, i, false);
+            }
+        };
+        let image = match plan.relocate(addr) {
+            Ok(image) => image,
+            Err(e) => {
+                undo(&mut st);
+                return Err(e.into());
+            }
+        };
+        let image_addr = mem.put(&image.bytes);
+        let id = match calls::init::prepare(sh, &mut st, &mem, name_addr, image_addr) {
+            Ok(id) => id,
+            Err(errno) => {
+                undo(&mut st);
+                return Err(OneShotError::Call {
+                    call: "init_module",
+                    errno,
+                });
+            }
+        };
+        protect(sh, &mut st, id, addr, &image);
+        if let Err(errno) = calls::init::run_init(sh, &mut st, id) {
+            undo(&mut st);
+            return Err(OneShotError::Call {
+                call: "init",
+                errno,
+            });
+        }
+        Ok(Loaded { addr, image })
+    }
+}
+
+/// Maps each segment of a W^X layout with its protection; pages past the
+/// last segment become plain data.
+fn protect(sh: &Shared, st: &mut State, id: u64, addr: u64, image: &Image) {
+    let idx = st.index_of_id(id).expect("prepared entry");
+    let w = sh.window.mapping();
+    let mut end = addr;
+    for seg in &image.segments {
+        let start = addr + seg.offset / PAGE_SIZE * PAGE_SIZE;
+        let stop = addr + (seg.offset + seg.size).div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        let prot = match seg.prot {
+            Prot::Exec => Protection::ReadExec,
+            Prot::ReadOnly => Protection::Read,
+            Prot::ReadWrite => Protection::ReadWrite,
+        };
+        // Our own mapping and page-aligned ranges: cannot fail.
+        let _ = w.protect(start, stop - start, prot);
+        end = end.max(stop);
+    }
+    let block_end = addr + st.modules[idx].block.size();
+    if end < block_end {
+        let _ = w.protect(end, block_end - end, Protection::ReadWrite);
+    }
+    st.modules[idx].wx = true;
+}

@@ -1,0 +1,340 @@
+//! The example modules, real gcc and rustc objects, through both load
+//! paths: the 2.4 sequence (query, create, relocate, init) and the
+//! one-shot load inside the host.
+
+mod common;
+use common::*;
+
+use std::time::{Duration, Instant};
+
+use umod_abi::{Errno, QueryAnswer, MOD_RUNNING, QM_DEPS, QM_REFS, QM_SYMBOLS};
+use umod_examples::{
+    Example, COUNTER, COUNTER_USER, FAILING, HELLO, PARAMS, PROCFILE, RUST_HELLO, TICKER,
+};
+use umod_host::{Host, LoadOptions, LocalCalls, OneShotError};
+use umod_loader::insmod::{self, InsmodError};
+use umod_loader::{LinkOptions, LoadError, ModuleObject};
+
+#[derive(Clone, Copy, Debug)]
+enum Path {
+    Legacy,
+    OneShot,
+}
+
+const PATHS: [Path; 2] = [Path::Legacy, Path::OneShot];
+
+/// Loads `ex` with `args` by `path`; the errno of a failure.
+fn load(host: &Host, path: Path, ex: &Example, args: &[&str]) -> Result<u64, Errno> {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    match path {
+        Path::Legacy => {
+            let module = ModuleObject::parse(ex.name, ex.object).expect("example parses");
+            let mut calls = LocalCalls::new(host, root());
+            insmod::insmod(&mut calls, &module, &args, &LinkOptions::default())
+                .map(|l| l.addr)
+                .map_err(|e| e.errno())
+        }
+        Path::OneShot => {
+            let options = LoadOptions {
+                args,
+                ..Default::default()
+            };
+            host.load_object(&root(), ex.name, ex.object, &options)
+                .map(|l| l.addr)
+                .map_err(|e| e.errno())
+        }
+    }
+}
+
+fn log_texts(host: &Host) -> Vec<String> {
+    host.dmesg().into_iter().map(|r| r.text).collect()
+}
+
+#[test]
+fn hello_says_hello_and_goodbye() {
+    for path in PATHS {
+        let host = host();
+        load(&host, path, &HELLO, &[]).unwrap();
+        assert_eq!(last_log(&host), "Hello, world", "{path:?}");
+        assert_eq!(snap(&host).modules[0].flags, MOD_RUNNING);
+        host.delete(&root(), Some("hello")).unwrap();
+        assert_eq!(last_log(&host), "Goodbye, world");
+        assert_eq!(host.window_usage().in_use, 0);
+    }
+}
+
+#[test]
+fn counter_pair_links_and_pins() {
+    for path in PATHS {
+        let host = host();
+        load(&host, path, &COUNTER, &[]).unwrap();
+        load(&host, path, &COUNTER_USER, &[]).unwrap();
+        assert_eq!(last_log(&host), "counter_user: counter is 42", "{path:?}");
+        assert_eq!(
+            host.query(Some("counter_user"), QM_DEPS).unwrap(),
+            QueryAnswer::Names(vec![b"counter".to_vec()])
+        );
+        assert_eq!(
+            host.query(Some("counter"), QM_REFS).unwrap(),
+            QueryAnswer::Names(vec![b"counter_user".to_vec()])
+        );
+        let QueryAnswer::Symbols(syms) = host.query(Some("counter"), QM_SYMBOLS).unwrap() else {
+            panic!()
+        };
+        let mut names: Vec<&[u8]> = syms.iter().map(|(_, n)| &n[..]).collect();
+        names.sort();
+        assert_eq!(names, [&b"counter_bump"[..], b"counter_value"]);
+        // counter_user exports nothing (EXPORT_NO_SYMBOLS).
+        assert_eq!(
+            host.query(Some("counter_user"), QM_SYMBOLS).unwrap(),
+            QueryAnswer::Symbols(vec![])
+        );
+        assert_eq!(host.delete(&root(), Some("counter")), Err(Errno::EBUSY));
+        host.delete(&root(), Some("counter_user")).unwrap();
+        host.delete(&root(), Some("counter")).unwrap();
+        assert_eq!(last_log(&host), "counter: final value 0");
+    }
+}
+
+#[test]
+fn counter_user_alone_is_an_unresolved_symbol() {
+    let host = host();
+    let before = snap(&host);
+    let module = ModuleObject::parse("counter_user", COUNTER_USER.object).unwrap();
+    let mut calls = LocalCalls::new(&host, root());
+    let err = insmod::insmod(&mut calls, &module, &[], &LinkOptions::default()).unwrap_err();
+    assert_eq!(err.to_string(), "unresolved symbol counter_bump");
+    let one = host.load_object(
+        &root(),
+        "counter_user",
+        COUNTER_USER.object,
+        &LoadOptions::default(),
+    );
+    assert_eq!(
+        one.unwrap_err(),
+        OneShotError::Load(LoadError::Unresolved("counter_bump".into()))
+    );
+    assert_eq!(snap(&host), before);
+}
+
+#[test]
+fn params_defaults_and_arguments() {
+    for path in PATHS {
+        let host = host();
+        load(&host, path, &PARAMS, &[]).unwrap();
+        assert_eq!(
+            last_log(&host),
+            "params: irq=5 ports=0x300,0,0,0 mode=auto label=none"
+        );
+        host.delete(&root(), Some("params")).unwrap();
+        let args = [
+            "irq=11",
+            "ports=0x10,020,3",
+            "mode=fast",
+            "label=exactly15chars!",
+        ];
+        load(&host, path, &PARAMS, &args).unwrap();
+        assert_eq!(
+            last_log(&host),
+            "params: irq=11 ports=0x10,0x10,0x3,0 mode=fast label=exactly15chars!"
+        );
+        host.delete(&root(), Some("params")).unwrap();
+    }
+}
+
+#[test]
+fn bad_parameters_are_refused_and_leave_nothing() {
+    let host = host();
+    let before = snap(&host);
+    let cases: [(&str, &str); 6] = [
+        (
+            "nosuch=1",
+            "parameter nosuch: unknown parameter (the module declares no such MODULE_PARM)",
+        ),
+        ("irq=abc", "parameter irq: `abc` is not a number"),
+        (
+            "irq=99999999999",
+            "parameter irq: 99999999999 does not fit a int",
+        ),
+        (
+            "ports=1,2,3,4,5",
+            "parameter ports: 5 value(s) given, the module takes 1-4",
+        ),
+        (
+            "label=sixteen_chars_xx",
+            "parameter label: string `sixteen_chars_xx` is too long (at most 15 characters)",
+        ),
+        ("irq", "parameter irq: expected name=value"),
+    ];
+    for (arg, message) in cases {
+        let module = ModuleObject::parse("params", PARAMS.object).unwrap();
+        let mut calls = LocalCalls::new(&host, root());
+        let err = insmod::insmod(
+            &mut calls,
+            &module,
+            &[arg.to_string()],
+            &LinkOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), message);
+        assert!(matches!(
+            err,
+            InsmodError::Load(LoadError::BadParameter { .. })
+        ));
+        assert_eq!(
+            load(&host, Path::OneShot, &PARAMS, &[arg]),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(snap(&host), before, "{arg}");
+    }
+}
+
+#[test]
+fn proc_entry_is_read_through_the_module() {
+    for path in PATHS {
+        let host = host();
+        load(&host, path, &PROCFILE, &[]).unwrap();
+        assert_eq!(host.proc_entries(), ["umod_hello"]);
+        let first = String::from_utf8(host.read_proc("umod_hello").unwrap()).unwrap();
+        assert!(
+            first.starts_with("Hello from procfile: read 1, "),
+            "{first}"
+        );
+        let second = String::from_utf8(host.read_proc("umod_hello").unwrap()).unwrap();
+        assert!(second.starts_with("Hello from procfile: read 2, "));
+        assert_eq!(host.read_proc("nosuch"), Err(Errno::ENOENT));
+        host.delete(&root(), Some("procfile")).unwrap();
+        assert!(host.proc_entries().is_empty());
+        assert_eq!(host.read_proc("umod_hello"), Err(Errno::ENOENT));
+    }
+}
+
+#[test]
+fn timer_fires_on_the_host_clock_until_removed() {
+    for path in PATHS {
+        let host = host();
+        let addr = load(&host, path, &TICKER, &[]).unwrap();
+        let QueryAnswer::Symbols(syms) = host.query(Some("ticker"), QM_SYMBOLS).unwrap() else {
+            panic!()
+        };
+        let ticks_at = syms
+            .iter()
+            .find(|(_, n)| n == b"ticks")
+            .expect("ticks is exported")
+            .0;
+        assert!(ticks_at > addr);
+        let ticks = || {
+            let b = host.read_memory(ticks_at, 4).unwrap().unwrap();
+            i32::from_le_bytes(b.try_into().unwrap())
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while ticks() < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(ticks() >= 3, "the timer fired {} times in 10 s", ticks());
+        assert_eq!(host.pending_timers(), 1);
+        host.delete(&root(), Some("ticker")).unwrap();
+        assert_eq!(host.pending_timers(), 0);
+        assert!(last_log(&host).starts_with("ticker: stopped after "));
+    }
+}
+
+#[test]
+fn failing_init_leaves_nothing_registered() {
+    // The 2.4 path: init fails, insmod deletes the entry.
+    let host = host();
+    let before = snap(&host);
+    assert_eq!(load(&host, Path::Legacy, &FAILING, &[]), Err(Errno::ENODEV));
+    assert!(
+        host.proc_entries().is_empty(),
+        "the failed init's proc entry was removed"
+    );
+    assert!(log_texts(&host)
+        .contains(&"failing: removed /proc/failing_leftover it left registered".to_string()));
+    assert_eq!(snap(&host), before);
+    // The one-shot path: the same, atomically.
+    assert_eq!(
+        load(&host, Path::OneShot, &FAILING, &[]),
+        Err(Errno::ENODEV)
+    );
+    assert!(host.proc_entries().is_empty());
+    assert_eq!(snap(&host), before);
+}
+
+#[test]
+fn rust_no_std_module_runs() {
+    for path in PATHS {
+        let host = host();
+        load(&host, path, &RUST_HELLO, &[]).unwrap();
+        assert_eq!(last_log(&host), "rust_hello: 7 squared is 49", "{path:?}");
+        let QueryAnswer::Symbols(syms) = host.query(Some("rust_hello"), QM_SYMBOLS).unwrap() else {
+            panic!()
+        };
+        // 2.4 exports every global of a module without __ksymtab: the two
+        // #[no_mangle] items and rustc's (mangled, crate-unique) panic entry.
+        let names: Vec<String> = syms
+            .iter()
+            .map(|(_, n)| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        assert!(names.contains(&"rust_hello_calls".to_string()), "{names:?}");
+        assert!(names.contains(&"rust_hello_square".to_string()));
+        assert_eq!(names.len(), 3);
+        host.delete(&root(), Some("rust_hello")).unwrap();
+        assert_eq!(last_log(&host), "rust_hello: goodbye");
+    }
+}
+
+/// The permissions /proc/self/maps shows for the page at `addr`.
+fn page_perms(addr: u64) -> String {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for line in maps.lines() {
+        let (range, rest) = line.split_once(' ').unwrap();
+        let (lo, hi) = range.split_once('-').unwrap();
+        let (lo, hi) = (
+            u64::from_str_radix(lo, 16).unwrap(),
+            u64::from_str_radix(hi, 16).unwrap(),
+        );
+        if (lo..hi).contains(&addr) {
+            return rest[..4].to_string();
+        }
+    }
+    panic!("{addr:#x} is not mapped");
+}
+
+#[test]
+fn one_shot_images_are_w_xor_x_and_legacy_ones_rwx() {
+    let host = host();
+    let legacy = load(&host, Path::Legacy, &HELLO, &[]).unwrap();
+    assert_eq!(page_perms(legacy), "rwxp");
+    assert!(log_texts(&host).contains(&"hello: 2.4 image, mapped read-write-execute".to_string()));
+    let options = LoadOptions::default();
+    let loaded = host
+        .load_object(&root(), "counter", COUNTER.object, &options)
+        .unwrap();
+    let base = loaded.addr;
+    assert_eq!(page_perms(base), "rw-p", "the header page");
+    let text = loaded
+        .image
+        .sections
+        .iter()
+        .find(|s| s.name == ".text")
+        .unwrap();
+    assert_eq!(page_perms(text.addr), "r-xp");
+    let rodata = loaded
+        .image
+        .sections
+        .iter()
+        .find(|s| s.name == "__ksymtab")
+        .unwrap();
+    assert_eq!(page_perms(rodata.addr), "r--p");
+    let data = loaded
+        .image
+        .symbols
+        .iter()
+        .find(|s| s.name == "counter_value")
+        .unwrap();
+    assert_eq!(page_perms(data.addr), "rw-p");
+    assert_eq!(text.addr % 4096, 0);
+    host.delete(&root(), Some("counter")).unwrap();
+    assert_eq!(page_perms(base), "---p", "freed pages are inaccessible");
+}
