@@ -33,3 +33,44 @@ pub fn cflags() -> Vec<String> {
         "-mfunction-return=keep".into(),
     ]
 }
+
+/// A gcc code model (and PIC mode) whose objects the loader handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeModel {
+    /// Short name.
+    pub name: &'static str,
+    /// The gcc flags that select it.
+    pub flags: &'static [&'static str],
+}
+
+/// Every code model the loader supports (the kit's default is `kernel`).
+pub const CODE_MODELS: [CodeModel; 7] = [
+    CodeModel {
+        name: "kernel",
+        flags: &["-mcmodel=kernel", "-fno-pic", "-fno-pie"],
+    },
+    CodeModel {
+        name: "small-nopic",
+        flags: &["-mcmodel=small", "-fno-pic", "-fno-pie"],
+    },
+    CodeModel {
+        name: "pie-default",
+        flags: &[],
+    },
+    CodeModel {
+        name: "pic",
+        flags: &["-fPIC"],
+    },
+    CodeModel {
+        name: "pic-noplt",
+        flags: &["-fPIC", "-fno-plt"],
+    },
+    CodeModel {
+        name: "large",
+        flags: &["-mcmodel=large", "-fno-pic", "-fno-pie"],
+    },
+    CodeModel {
+        name: "large-pic",
+        flags: &["-mcmodel=large", "-fPIC"],
+    },
+];

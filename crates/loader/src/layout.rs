@@ -51,7 +51,7 @@ pub struct Layout {
     pub sections: Vec<Option<u64>>,
     /// Offset of each COMMON symbol, by symbol index.
     pub commons: HashMap<usize, u64>,
-    /// Offset of the GOT, when one is needed.
+    /// Offset of the GOT's slots, when a GOT is needed.
     pub got: Option<u64>,
     /// GOT slot index of each symbol that needs one.
     pub got_slots: HashMap<usize, u64>,
@@ -74,6 +74,15 @@ pub struct Layout {
     pub size: u64,
     /// Ranges with their protection, in offset order.
     pub segments: Vec<Segment>,
+}
+
+impl Layout {
+    /// Offset of the GOT base (`_GLOBAL_OFFSET_TABLE_`): just past the
+    /// slots, where GNU ld puts it (the start of an empty `.got.plt`), so
+    /// slot offsets from it are negative, as in a linked program.
+    pub fn got_base(&self) -> Option<u64> {
+        self.got.map(|g| g + 8 * self.got_order.len() as u64)
+    }
 }
 
 /// What the layout must make room for besides the object's sections.

@@ -174,6 +174,11 @@ impl<'a> Plan<'a> {
         })
     }
 
+    /// The address symbol number `index` has in an image at `base`.
+    pub fn symbol_address(&self, index: usize, base: u64) -> Result<u64, LoadError> {
+        self.symbol_value(index, base)
+    }
+
     fn named_value(&self, name: &[u8], base: u64) -> Result<u64, LoadError> {
         match self.object.find_symbol(name) {
             Some(i) => self.symbol_value(i, base),
@@ -204,7 +209,7 @@ impl<'a> Plan<'a> {
             img[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
         };
         put(&mut img, l.strings, &self.string_bytes);
-        let got_base = base + l.got.unwrap_or(0);
+        let got_base = base + l.got_base().unwrap_or(0);
         for (k, &sym) in l.got_order.iter().enumerate() {
             let v = self.symbol_value(sym, base)?;
             put(
@@ -372,7 +377,11 @@ impl<'a> Plan<'a> {
                     addend: r.addend,
                     place,
                     got: got_base,
-                    got_slot: l.got_slots.get(&sym).map_or(0, |k| 8 * k),
+                    // G: the slot's distance from the GOT base (negative).
+                    got_slot: l
+                        .got_slots
+                        .get(&sym)
+                        .map_or(0, |&k| 8 * k as i64 - 8 * l.got_order.len() as i64),
                     call_target,
                     size: self.object.symbols.get(sym).map_or(0, |s| s.size),
                 };

@@ -198,15 +198,16 @@ pub struct Inputs {
     pub place: u64,
     /// GOT base (0 when there is no GOT).
     pub got: u64,
-    /// G: the symbol's slot offset from the GOT base.
-    pub got_slot: u64,
+    /// G: the symbol's slot address minus the GOT base.
+    pub got_slot: i64,
     /// L: the call target.
     pub call_target: u64,
     /// Z
     pub size: u64,
 }
 
-/// Computes the value to store (before the field check).
+/// Computes the exact value to store; 64-bit fields then wrap like the
+/// hardware, narrower ones are range-checked.
 pub fn compute(formula: Formula, i: &Inputs) -> i128 {
     let (s, a, p, got, g, l, z) = (
         i128::from(i.symbol),
@@ -217,7 +218,7 @@ pub fn compute(formula: Formula, i: &Inputs) -> i128 {
         i128::from(i.call_target),
         i128::from(i.size),
     );
-    let v = match formula {
+    match formula {
         Formula::None => 0,
         Formula::Absolute => s + a,
         Formula::PcRelative => s + a - p,
@@ -228,10 +229,7 @@ pub fn compute(formula: Formula, i: &Inputs) -> i128 {
         Formula::SymbolGotOffset => s + a - got,
         Formula::PltGotOffset => l + a - got,
         Formula::Size => z + a,
-    };
-    // 64-bit fields wrap like the hardware; narrower ones are range-checked
-    // on the exact value.
-    v
+    }
 }
 
 #[cfg(test)]
