@@ -1,0 +1,54 @@
+//! A module built from two units combined with `ld -r`, following the 2.4
+//! convention (the secondary unit defines `__NO_VERSION__`).
+
+mod common;
+use common::*;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use umod_host::LoadOptions;
+
+#[test]
+fn ld_r_combined_module_loads() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../loader/tests/fixtures");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let mut units = Vec::new();
+    for unit in ["multi_main", "multi_helper"] {
+        let o = dir.join(format!("{unit}.o"));
+        let st = Command::new("gcc")
+            .args(umod_loader::kit::cflags())
+            .arg("-c")
+            .arg(fixtures.join(format!("{unit}.c")))
+            .arg("-o")
+            .arg(&o)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        units.push(o);
+    }
+    let combined = dir.join("multi.o");
+    let st = Command::new("ld")
+        .arg("-r")
+        .args(&units)
+        .arg("-o")
+        .arg(&combined)
+        .status()
+        .unwrap();
+    assert!(st.success(), "ld -r: duplicate definitions?");
+    let object = std::fs::read(&combined).unwrap();
+    let host = host();
+    host.load_object(&root(), "multi", &object, &LoadOptions::default())
+        .unwrap();
+    assert_eq!(last_log(&host), "multi: 47 7");
+    // kernel_version appears once, from the primary unit.
+    let m = umod_loader::ModuleObject::parse("multi", &object).unwrap();
+    let versions = m
+        .modinfo
+        .entries
+        .iter()
+        .filter(|(k, _)| k == "kernel_version")
+        .count();
+    assert_eq!(versions, 1);
+    assert_eq!(m.modinfo.get("kernel_version"), Some(umod_abi::UTS_RELEASE));
+}
