@@ -67,6 +67,7 @@ fn init_printk_reaches_dmesg_with_levels() {
     assert_eq!(
         log,
         vec![
+            (6, "hello: 2.4 image, mapped read-write-execute".to_string()),
             (1, "Hello, world 42".to_string()),
             (6, "second line".to_string()),
             (4, "no level".to_string())
