@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    println!("umod: {:?}", std::env::args().collect::<Vec<_>>());
+}

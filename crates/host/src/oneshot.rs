@@ -6,7 +6,7 @@
 
 use umod_abi::{Errno, PAGE_SIZE, UTS_RELEASE};
 use umod_loader::layout::Prot;
-use umod_loader::{Image, LinkOptions, LoadError, ModuleObject, SymbolSource};
+use umod_loader::{Image, LinkOptions, LoadError, LoadMap, ModuleObject, SymbolSource};
 
 use crate::caller::Caller;
 use crate::calls::{self, gate};
@@ -26,6 +26,8 @@ pub struct LoadOptions {
     pub no_default_exports: bool,
     /// Ignore a `kernel_version` that differs from the host's (`insmod -f`).
     pub force: bool,
+    /// Also return the load map (`insmod -m`).
+    pub map: bool,
 }
 
 /// Why a one-shot load failed.
@@ -59,8 +61,10 @@ impl OneShotError {
 pub struct Loaded {
     /// Header address.
     pub addr: u64,
-    /// The image and its load map.
+    /// The image as copied in.
     pub image: Image,
+    /// Where its sections and symbols went, when asked for.
+    pub map: Option<LoadMap>,
 }
 
 fn call(call: &'static str) -> impl Fn(Errno) -> OneShotError {
@@ -148,7 +152,8 @@ impl Host {
                 errno,
             });
         }
-        Ok(Loaded { addr, image })
+        let map = options.map.then(|| plan.load_map(addr));
+        Ok(Loaded { addr, image, map })
     }
 }
 

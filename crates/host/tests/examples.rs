@@ -307,28 +307,21 @@ fn one_shot_images_are_w_xor_x_and_legacy_ones_rwx() {
     let legacy = load(&host, Path::Legacy, &HELLO, &[]).unwrap();
     assert_eq!(page_perms(legacy), "rwxp");
     assert!(log_texts(&host).contains(&"hello: 2.4 image, mapped read-write-execute".to_string()));
-    let options = LoadOptions::default();
+    let options = LoadOptions {
+        map: true,
+        ..Default::default()
+    };
     let loaded = host
         .load_object(&root(), "counter", COUNTER.object, &options)
         .unwrap();
     let base = loaded.addr;
+    let map = loaded.map.unwrap();
     assert_eq!(page_perms(base), "rw-p", "the header page");
-    let text = loaded
-        .image
-        .sections
-        .iter()
-        .find(|s| s.name == ".text")
-        .unwrap();
+    let text = map.sections.iter().find(|s| s.name == ".text").unwrap();
     assert_eq!(page_perms(text.addr), "r-xp");
-    let rodata = loaded
-        .image
-        .sections
-        .iter()
-        .find(|s| s.name == "__ksymtab")
-        .unwrap();
+    let rodata = map.sections.iter().find(|s| s.name == "__ksymtab").unwrap();
     assert_eq!(page_perms(rodata.addr), "r--p");
-    let data = loaded
-        .image
+    let data = map
         .symbols
         .iter()
         .find(|s| s.name == "counter_value")

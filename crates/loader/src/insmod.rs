@@ -6,7 +6,7 @@
 use umod_abi::{Errno, QueryAnswer, QM_INFO, QM_MODULES, QM_PROBE, QM_SYMBOLS};
 
 use crate::error::LoadError;
-use crate::link::{Image, LinkOptions};
+use crate::link::{Image, LinkOptions, LoadMap};
 use crate::symbols::SymbolSource;
 use crate::ModuleObject;
 
@@ -66,8 +66,10 @@ impl InsmodError {
 pub struct Loaded {
     /// Where the module's header is.
     pub addr: u64,
-    /// The image handed to `init_module` (with its load map).
+    /// The image handed to `init_module`.
     pub image: Image,
+    /// Where its sections and symbols went.
+    pub map: LoadMap,
     /// The modules it depends on.
     pub deps: Vec<Vec<u8>>,
 }
@@ -146,6 +148,7 @@ pub fn insmod(
     }
     Ok(Loaded {
         addr,
+        map: plan.load_map(addr),
         deps: plan.deps().iter().map(|p| p.name.clone()).collect(),
         image,
     })

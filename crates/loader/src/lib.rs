@@ -26,7 +26,7 @@ pub mod symbols;
 pub mod x86_64;
 
 pub use error::LoadError;
-pub use link::{Image, LinkOptions, MapEntry, Plan};
+pub use link::{Image, LinkOptions, LoadMap, MapEntry, Plan};
 pub use modinfo::ModInfo;
 pub use symbols::SymbolSource;
 

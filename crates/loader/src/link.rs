@@ -74,12 +74,17 @@ pub struct Image {
     pub header: ModuleHeader,
     /// Ranges and their protection, relative to the base.
     pub segments: Vec<Segment>,
-    /// Sections in address order.
+    /// Number of relocations applied.
+    pub relocations: usize,
+}
+
+/// Where everything went (`insmod -m`), built on request only.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadMap {
+    /// Loaded sections in address order.
     pub sections: Vec<MapEntry>,
     /// Defined global symbols in address order.
     pub symbols: Vec<MapEntry>,
-    /// Number of relocations applied.
-    pub relocations: usize,
 }
 
 impl<'a> Plan<'a> {
@@ -269,8 +274,6 @@ impl<'a> Plan<'a> {
             bytes: img,
             header,
             segments: l.segments.clone(),
-            sections: self.map_sections(base),
-            symbols: self.map_symbols(base),
             relocations,
         })
     }
@@ -411,6 +414,14 @@ impl<'a> Plan<'a> {
             }
         }
         Ok(applied)
+    }
+
+    /// The load map of an image at `base`.
+    pub fn load_map(&self, base: u64) -> LoadMap {
+        LoadMap {
+            sections: self.map_sections(base),
+            symbols: self.map_symbols(base),
+        }
     }
 
     fn map_sections(&self, base: u64) -> Vec<MapEntry> {

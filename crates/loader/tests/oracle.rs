@@ -44,15 +44,16 @@ fn check(source: &str, model: &Model) {
     let symbols = kernel();
     let plan = module.plan(&symbols, &[], &LinkOptions::default()).unwrap();
     let image = plan.relocate(BASE).unwrap();
+    let map = plan.load_map(BASE);
 
-    let names: HashSet<&str> = image.sections.iter().map(|s| s.name.as_str()).collect();
+    let names: HashSet<&str> = map.sections.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names.len(),
-        image.sections.len(),
+        map.sections.len(),
         "section names must be unique for the script"
     );
     let mut script = String::from("SECTIONS {\n");
-    for (i, s) in image.sections.iter().enumerate() {
+    for (i, s) in map.sections.iter().enumerate() {
         writeln!(script, "  .u{i} {:#x} : {{ *({}) }}", s.addr, s.name).unwrap();
     }
     let layout = plan.layout();
@@ -125,7 +126,7 @@ fn check(source: &str, model: &Model) {
         )
     };
     let got_base = BASE + layout.got_base().unwrap_or(0);
-    for (i, s) in image.sections.iter().enumerate() {
+    for (i, s) in map.sections.iter().enumerate() {
         let mut ours =
             image.bytes[(s.addr - BASE) as usize..(s.addr - BASE + s.size) as usize].to_vec();
         let Some(theirs) = elf.section_by_name(&format!(".u{i}")) else {
