@@ -235,6 +235,7 @@ impl Host {
     /// `target`; that address is returned.
     pub fn export(&self, name: &str, target: usize) -> Result<u64, ExportError> {
         let mut st = self.lock_for_export()?;
+        st.kernel_symbols = None;
         st.exports
             .export_function(&self.shared.window, name.as_bytes(), target as u64)
     }
@@ -250,6 +251,7 @@ impl Host {
     /// [`Host::write_kernel_data`].
     pub fn export_data(&self, name: &str, size: u64, align: u64) -> Result<u64, ExportError> {
         let mut st = self.lock_for_export()?;
+        st.kernel_symbols = None;
         st.exports
             .export_data(&self.shared.window, name.as_bytes(), size, align)
     }

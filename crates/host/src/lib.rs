@@ -54,7 +54,7 @@ pub use caller::{Caller, Personality};
 pub use exports::{ExportError, KernelSymbol};
 pub use host::{Host, HostConfig, HostSnapshot, ModuleSnapshot};
 pub use local_calls::LocalCalls;
-pub use oneshot::{LoadOptions, Loaded, OneShotError};
+pub use oneshot::{LoadOptions, Loaded, LoadedImage, OneShotError};
 pub use services::LogRecord;
 pub use umod_abi::{Errno, QueryAnswer};
 pub use user::{Fault, ScratchSpace, UserMemory};

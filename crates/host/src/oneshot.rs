@@ -4,15 +4,17 @@
 //! init. The image is mapped W^X: code read-execute, constants read-only,
 //! data read-write.
 
+use std::sync::Arc;
+
+use umod_abi::ModuleHeader;
 use umod_abi::{Errno, PAGE_SIZE, UTS_RELEASE};
-use umod_loader::layout::Prot;
-use umod_loader::{Image, LinkOptions, LoadError, LoadMap, ModuleObject, SymbolSource};
+use umod_loader::layout::{Prot, Segment};
+use umod_loader::{LinkOptions, LoadError, LoadMap, ModuleObject, SymbolSource};
 
 use crate::caller::Caller;
 use crate::calls::{self, gate};
 use crate::host::Host;
 use crate::state::{Shared, State};
-use crate::user::ScratchSpace;
 use crate::window::Protection;
 
 /// How to load.
@@ -56,13 +58,24 @@ impl OneShotError {
     }
 }
 
+/// What the one-shot path built in the block.
+#[derive(Debug, Clone)]
+pub struct LoadedImage {
+    /// The header as written.
+    pub header: ModuleHeader,
+    /// Ranges and their protection, relative to the base.
+    pub segments: Vec<Segment>,
+    /// Number of relocations applied.
+    pub relocations: usize,
+}
+
 /// A module the one-shot path loaded.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     /// Header address.
     pub addr: u64,
-    /// The image as copied in.
-    pub image: Image,
+    /// The image as built in place.
+    pub image: LoadedImage,
     /// Where its sections and symbols went, when asked for.
     pub map: Option<LoadMap>,
 }
@@ -72,18 +85,22 @@ fn call(call: &'static str) -> impl Fn(Errno) -> OneShotError {
 }
 
 /// What the kernel's insmod would gather: queryable modules' exports,
-/// newest first, then the kernel's.
-pub(crate) fn symbol_source(sh: &Shared, st: &State) -> SymbolSource {
-    let mut source = SymbolSource::new();
+/// newest first, then the kernel's (kept in a shared table until the
+/// export table changes).
+pub(crate) fn symbol_source(sh: &Shared, st: &mut State) -> SymbolSource {
+    let exports = &st.exports;
+    let kernel = st
+        .kernel_symbols
+        .get_or_insert_with(|| {
+            let mut k = SymbolSource::new();
+            k.add_kernel(exports.symbols().iter().map(|s| (s.value, s.name.clone())));
+            Arc::new(k)
+        })
+        .clone();
+    let mut source = SymbolSource::layered(kernel);
     for m in st.modules.iter().filter(|m| sh.can_query(m)) {
         source.add_module(&m.name, m.addr(), sh.module_symbols(m));
     }
-    source.add_kernel(
-        st.exports
-            .symbols()
-            .iter()
-            .map(|s| (s.value, s.name.clone())),
-    );
     source
 }
 
@@ -109,7 +126,7 @@ impl Host {
             }
         }
         let mut st = sh.lock().map_err(call("load"))?;
-        let source = symbol_source(sh, &st);
+        let source = symbol_source(sh, &mut st);
         let link = LinkOptions {
             autoclean: options.autoclean,
             no_default_exports: options.no_default_exports,
@@ -117,24 +134,39 @@ impl Host {
         };
         let plan = module.plan(&source, &options.args, &link)?;
 
-        let mut mem = ScratchSpace::new();
-        let name_addr = mem.put_cstr(name.as_bytes());
-        let addr = calls::create::create_module(sh, &mut st, &mem, name_addr, plan.size())
-            .map_err(call("create_module"))?;
+        let addr = calls::create::create_named(
+            sh,
+            &mut st,
+            name.as_bytes(),
+            plan.size(),
+            Protection::ReadWrite,
+            false,
+        )
+        .map_err(call("create_module"))?;
         let undo = |st: &mut State| {
             if let Some(i) = st.index_of_addr(addr) {
                 calls::delete::free_module(sh, st, i, false);
             }
         };
-        let image = match plan.relocate(addr) {
-            Ok(image) => image,
+        // Relocate straight into the block: no copy of the image anywhere.
+        let idx = st.index_of_addr(addr).expect("just created");
+        let block_size = st.modules[idx].block.size();
+        let relocated = sh
+            .window
+            .mapping()
+            .with_bytes_mut(addr, block_size, |block| {
+                let (image, tail) = block.split_at_mut(plan.size() as usize);
+                tail.fill(0);
+                plan.relocate_into(image, addr)
+            });
+        let (header, relocations) = match relocated {
+            Ok(done) => done,
             Err(e) => {
                 undo(&mut st);
                 return Err(e.into());
             }
         };
-        let image_addr = mem.put(&image.bytes);
-        let id = match calls::init::prepare(sh, &mut st, &mem, name_addr, image_addr) {
+        let id = match calls::init::prepare_in_place(sh, &mut st, idx) {
             Ok(id) => id,
             Err(errno) => {
                 undo(&mut st);
@@ -143,6 +175,11 @@ impl Host {
                     errno,
                 });
             }
+        };
+        let image = LoadedImage {
+            header,
+            segments: plan.layout().segments.clone(),
+            relocations,
         };
         protect(sh, &mut st, id, addr, &image);
         if let Err(errno) = calls::init::run_init(sh, &mut st, id) {
@@ -157,27 +194,21 @@ impl Host {
     }
 }
 
-/// Maps each segment of a W^X layout with its protection; pages past the
-/// last segment become plain data.
-fn protect(sh: &Shared, st: &mut State, id: u64, addr: u64, image: &Image) {
+/// Narrows a W^X layout's code and constant segments (the block is already
+/// read-write, as data and the header stay).
+fn protect(sh: &Shared, st: &mut State, id: u64, addr: u64, image: &LoadedImage) {
     let idx = st.index_of_id(id).expect("prepared entry");
     let w = sh.window.mapping();
-    let mut end = addr;
     for seg in &image.segments {
         let start = addr + seg.offset / PAGE_SIZE * PAGE_SIZE;
         let stop = addr + (seg.offset + seg.size).div_ceil(PAGE_SIZE) * PAGE_SIZE;
         let prot = match seg.prot {
             Prot::Exec => Protection::ReadExec,
             Prot::ReadOnly => Protection::Read,
-            Prot::ReadWrite => Protection::ReadWrite,
+            Prot::ReadWrite => continue,
         };
         // Our own mapping and page-aligned ranges: cannot fail.
         let _ = w.protect(start, stop - start, prot);
-        end = end.max(stop);
-    }
-    let block_end = addr + st.modules[idx].block.size();
-    if end < block_end {
-        let _ = w.protect(end, block_end - end, Protection::ReadWrite);
     }
     st.modules[idx].wx = true;
 }

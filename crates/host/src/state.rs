@@ -69,6 +69,9 @@ pub(crate) struct State {
     pub modules: Vec<Module>,
     pub next_id: u64,
     pub exports: ExportTable,
+    /// The kernel's exports as the loader looks them up, built on first
+    /// use after each change of the export table.
+    pub kernel_symbols: Option<std::sync::Arc<umod_loader::SymbolSource>>,
 }
 
 impl State {

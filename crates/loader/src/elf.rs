@@ -24,8 +24,8 @@ pub const MAX_ALIGN: u64 = 4096;
 /// A section of the object.
 #[derive(Clone, Debug)]
 pub struct Section<'data> {
-    /// Name from the section-name string table.
-    pub name: String,
+    /// Name from the section-name string table (`"?"` if not UTF-8).
+    pub name: &'data str,
     /// `sh_type`.
     pub kind: u32,
     /// `sh_flags`.
@@ -72,9 +72,9 @@ pub enum Place {
 
 /// A symbol of the object.
 #[derive(Clone, Debug)]
-pub struct Symbol {
+pub struct Symbol<'data> {
     /// Name (may be empty, e.g. section symbols).
-    pub name: Vec<u8>,
+    pub name: &'data [u8],
     /// `st_value`.
     pub value: u64,
     /// `st_size`.
@@ -87,7 +87,7 @@ pub struct Symbol {
     pub place: Place,
 }
 
-impl Symbol {
+impl Symbol<'_> {
     /// Not local: `STB_GLOBAL` or `STB_WEAK` (or `STB_GNU_UNIQUE`).
     pub fn is_global(&self) -> bool {
         self.bind != elf::STB_LOCAL.0
@@ -115,13 +115,39 @@ pub struct Rela {
     pub addend: i64,
 }
 
-/// The relocations that apply to one section.
+/// The relocations that apply to one section, read in place.
 #[derive(Clone, Debug)]
-pub struct RelocSection {
+pub struct RelocSection<'data> {
     /// Index of the section they patch.
     pub target: usize,
-    /// Entries in file order.
-    pub entries: Vec<Rela>,
+    raw: &'data [elf::Rela64<Endianness>],
+}
+
+fn decode(r: &elf::Rela64<Endianness>) -> Rela {
+    let e = Endianness::Little;
+    Rela {
+        offset: r.r_offset(e),
+        sym: r.r_sym(e, false),
+        r_type: r.r_type(e, false).0,
+        addend: r.r_addend(e),
+    }
+}
+
+impl RelocSection<'_> {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// The entries in file order.
+    pub fn entries(&self) -> impl Iterator<Item = Rela> + '_ {
+        self.raw.iter().map(decode)
+    }
 }
 
 /// A validated ELF64 x86_64 relocatable object.
@@ -130,9 +156,9 @@ pub struct Object<'data> {
     /// Sections by ELF index (index 0 is the null section).
     pub sections: Vec<Section<'data>>,
     /// Symbols by ELF index (index 0 is the null symbol).
-    pub symbols: Vec<Symbol>,
+    pub symbols: Vec<Symbol<'data>>,
     /// Relocation sections for allocated targets.
-    pub relocations: Vec<RelocSection>,
+    pub relocations: Vec<RelocSection<'data>>,
 }
 
 fn malformed(e: object::read::Error) -> LoadError {
@@ -162,31 +188,32 @@ impl<'data> Object<'data> {
         for (i, sh) in table.iter().enumerate() {
             let name = table
                 .section_name(endian, sh)
-                .map(|n| String::from_utf8_lossy(n).into_owned())
-                .unwrap_or_else(|_| format!("#{i}"));
+                .ok()
+                .and_then(|n| std::str::from_utf8(n).ok())
+                .unwrap_or("?");
             let kind = sh.sh_type(endian).0;
             let size = sh.sh_size(endian);
             let align = sh.sh_addralign(endian).max(1);
             if !align.is_power_of_two() {
                 return Err(bad_section(
-                    &name,
+                    name,
                     format!("alignment {align} is not a power of two"),
                 ));
             }
             if align > MAX_ALIGN {
                 return Err(bad_section(
-                    &name,
+                    name,
                     format!("alignment {align} is larger than a page"),
                 ));
             }
             if size > MAX_SECTION_SIZE {
-                return Err(bad_section(&name, format!("size {size:#x} is too large")));
+                return Err(bad_section(name, format!("size {size:#x} is too large")));
             }
             let data = if i == 0 {
                 &[][..]
             } else {
                 sh.data(endian, data)
-                    .map_err(|_| bad_section(&name, "data lies outside the file (truncated?)"))?
+                    .map_err(|_| bad_section(name, "data lies outside the file (truncated?)"))?
             };
             if kind != elf::SHT_NOBITS.0 && !data.is_empty() {
                 let start = sh.sh_offset(endian);
@@ -210,8 +237,7 @@ impl<'data> Object<'data> {
         for (i, sym) in symtab.iter().enumerate() {
             let name = symtab
                 .symbol_name(endian, sym)
-                .map_err(|_| bad_symbol(format!("#{i}"), "name outside the string table"))?
-                .to_vec();
+                .map_err(|_| bad_symbol(format!("#{i}"), "name outside the string table"))?;
             let shndx = sym.st_shndx(endian);
             let place = if shndx == elf::SHN_UNDEF {
                 Place::Undefined
@@ -242,7 +268,7 @@ impl<'data> Object<'data> {
 
         let mut relocations = Vec::new();
         for (i, sh) in table.iter().enumerate() {
-            let name = &sections[i].name;
+            let name = sections[i].name;
             if sh.sh_type(endian) == elf::SHT_REL {
                 return Err(bad_section(
                     name,
@@ -256,15 +282,12 @@ impl<'data> Object<'data> {
                 continue;
             };
             let target = sh.sh_info(endian) as usize;
-            let target_name = sections
-                .get(target)
-                .map(|s| s.name.clone())
-                .ok_or_else(|| {
-                    bad_section(
-                        name,
-                        format!("applies to section {target}, which does not exist"),
-                    )
-                })?;
+            let target_name = sections.get(target).map(|s| s.name).ok_or_else(|| {
+                bad_section(
+                    name,
+                    format!("applies to section {target}, which does not exist"),
+                )
+            })?;
             if target == 0 {
                 return Err(bad_section(name, "applies to the null section"));
             }
@@ -275,33 +298,27 @@ impl<'data> Object<'data> {
                 // Relocations of debug or note sections are never needed.
                 continue;
             }
-            let mut list = Vec::with_capacity(entries.len());
+            let (count, size) = (symbols.len().max(1), sections[target].size);
             for (k, r) in entries.iter().enumerate() {
-                let rela = Rela {
-                    offset: r.r_offset(endian),
-                    sym: r.r_sym(endian, false),
-                    r_type: r.r_type(endian, false).0,
-                    addend: r.r_addend(endian),
-                };
-                if rela.sym as usize >= symbols.len().max(1) {
+                let rela = decode(r);
+                if rela.sym as usize >= count {
                     return Err(LoadError::BadRelocation {
-                        section: target_name,
+                        section: target_name.to_string(),
                         index: k,
                         problem: format!("symbol index {} out of range", rela.sym),
                     });
                 }
-                if rela.offset >= sections[target].size {
+                if rela.offset >= size {
                     return Err(LoadError::BadRelocation {
-                        section: target_name,
+                        section: target_name.to_string(),
                         index: k,
                         problem: format!("offset {:#x} lies outside the section", rela.offset),
                     });
                 }
-                list.push(rela);
             }
             relocations.push(RelocSection {
                 target,
-                entries: list,
+                raw: entries,
             });
         }
         Ok(Object {
@@ -318,7 +335,7 @@ impl<'data> Object<'data> {
 
     /// The first global defined symbol called `name`, else a local one.
     pub fn find_symbol(&self, name: &[u8]) -> Option<usize> {
-        let defined = |s: &Symbol| s.name == name && s.place != Place::Undefined;
+        let defined = |s: &Symbol<'_>| s.name == name && s.place != Place::Undefined;
         self.symbols
             .iter()
             .position(|s| defined(s) && s.is_global())
@@ -345,7 +362,7 @@ fn check_overlaps(ranges: &[(u64, u64, usize)], sections: &[Section<'_>]) -> Res
         let (a, b) = (pair[0], pair[1]);
         if b.0 < a.1 {
             return Err(bad_section(
-                &sections[b.2].name,
+                sections[b.2].name,
                 format!("file bytes overlap those of section {}", sections[a.2].name),
             ));
         }
@@ -353,7 +370,7 @@ fn check_overlaps(ranges: &[(u64, u64, usize)], sections: &[Section<'_>]) -> Res
     Ok(())
 }
 
-fn check_symbol(sym: &Symbol, sections: &[Section<'_>], index: usize) -> Result<(), LoadError> {
+fn check_symbol(sym: &Symbol<'_>, sections: &[Section<'_>], index: usize) -> Result<(), LoadError> {
     let shown = || {
         if sym.name.is_empty() {
             format!("#{index}")

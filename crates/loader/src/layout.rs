@@ -8,8 +8,6 @@
 //! starts a new page whenever the protection changes, so the host can map
 //! code read-execute, constants read-only and data read-write.
 
-use std::collections::HashMap;
-
 use object::elf;
 
 use crate::elf::{Object, Place, Section};
@@ -49,16 +47,17 @@ pub struct Segment {
 pub struct Layout {
     /// Offset of each loaded section, by ELF section index.
     pub sections: Vec<Option<u64>>,
-    /// Offset of each COMMON symbol, by symbol index.
-    pub commons: HashMap<usize, u64>,
+    /// Offset of each COMMON symbol, indexed by symbol.
+    pub commons: Vec<Option<u64>>,
     /// Offset of the GOT's slots, when a GOT is needed.
     pub got: Option<u64>,
-    /// GOT slot index of each symbol that needs one.
-    pub got_slots: HashMap<usize, u64>,
+    /// GOT slot number of each symbol that needs one, indexed by symbol.
+    pub got_slots: Vec<Option<u32>>,
     /// Symbols in slot order.
     pub got_order: Vec<usize>,
-    /// Offset of the call stub of each external call target.
-    pub stubs: HashMap<usize, u64>,
+    /// Offset of the call stub of each external call target, indexed by
+    /// symbol.
+    pub stubs: Vec<Option<u64>>,
     /// Symbols in stub order.
     pub stub_order: Vec<usize>,
     /// Offset and entry count of a generated export table.
@@ -176,14 +175,20 @@ impl Cursor {
     }
 }
 
-/// Plans the image for `object`.
+/// Plans the image for `object`. Every relocation of a loaded section is
+/// checked here (supported type, field inside its section), before any
+/// memory is asked for; relocating later cannot fail but for overflow.
 pub fn layout(
     object: &Object<'_>,
-    externals: &HashMap<usize, u64>,
+    externals: &[Option<u64>],
     extras: &Extras,
 ) -> Result<Layout, LoadError> {
+    let n = object.symbols.len();
     let mut out = Layout {
         sections: vec![None; object.sections.len()],
+        commons: vec![None; n],
+        got_slots: vec![None; n],
+        stubs: vec![None; n],
         ..Layout::default()
     };
     let mut needs_got = object
@@ -191,24 +196,49 @@ pub fn layout(
         .iter()
         .any(|s| s.name == crate::resolve::GLOBAL_OFFSET_TABLE);
     for rs in &object.relocations {
-        if !is_loaded(&object.sections[rs.target]) {
+        let section = &object.sections[rs.target];
+        if !is_loaded(section) {
             continue;
         }
-        for r in &rs.entries {
-            let Ok(kind) = classify(r.r_type) else {
-                continue; // reported with its section when relocating
-            };
+        if section.is_nobits() && !rs.is_empty() {
+            return Err(LoadError::BadRelocation {
+                section: section.name.to_string(),
+                index: 0,
+                problem: "relocations against a section without file data".into(),
+            });
+        }
+        for (k, r) in rs.entries().enumerate() {
+            let kind = classify(r.r_type).map_err(|u| LoadError::UnsupportedRelocation {
+                section: section.name.to_string(),
+                r_type: r.r_type,
+                name: u.name,
+                why: u.why,
+            })?;
+            if kind.formula == Formula::None {
+                continue;
+            }
+            let width = kind.field.width();
+            if r.offset + width > section.size {
+                return Err(LoadError::BadRelocation {
+                    section: section.name.to_string(),
+                    index: k,
+                    problem: format!(
+                        "{}-byte field at {:#x} runs past the section end",
+                        width, r.offset
+                    ),
+                });
+            }
             needs_got |= kind.needs_got();
             let sym = r.sym as usize;
-            if kind.needs_got_slot() && !out.got_slots.contains_key(&sym) {
-                out.got_slots.insert(sym, out.got_order.len() as u64);
+            if kind.needs_got_slot() && out.got_slots[sym].is_none() {
+                out.got_slots[sym] = Some(out.got_order.len() as u32);
                 out.got_order.push(sym);
             }
             if kind.formula == Formula::PltRelative
-                && externals.contains_key(&sym)
-                && !out.stubs.contains_key(&sym)
+                && externals[sym].is_some()
+                && out.stubs[sym].is_none()
             {
-                out.stubs.insert(sym, 0);
+                out.stubs[sym] = Some(0);
                 out.stub_order.push(sym);
             }
         }
@@ -287,8 +317,8 @@ fn place_extras(
         Prot::Exec => {
             if !out.stub_order.is_empty() {
                 let start = c.place(STUB_SIZE * out.stub_order.len() as u64, 16, Prot::Exec)?;
-                for (k, s) in out.stub_order.iter().enumerate() {
-                    out.stubs.insert(*s, start + STUB_SIZE * k as u64);
+                for (k, &s) in out.stub_order.iter().enumerate() {
+                    out.stubs[s] = Some(start + STUB_SIZE * k as u64);
                 }
             }
         }
@@ -310,8 +340,7 @@ fn place_extras(
             commons.sort_by_key(|&i| std::cmp::Reverse(object.symbols[i].value));
             for i in commons {
                 let s = &object.symbols[i];
-                out.commons
-                    .insert(i, c.place(s.size, s.value, Prot::ReadWrite)?);
+                out.commons[i] = Some(c.place(s.size, s.value, Prot::ReadWrite)?);
             }
             out.kmodtab = c.place(24 * extras.deps as u64, 8, Prot::ReadWrite)?;
         }
@@ -366,8 +395,8 @@ pub fn default_exports(object: &Object<'_>) -> Vec<usize> {
                 && !s.name.is_empty()
                 && s.kind != elf::STT_SECTION.0
                 && s.kind != elf::STT_FILE.0
-                && !HIDDEN.contains(&&s.name[..])
-                && !hidden_prefix(&s.name)
+                && !HIDDEN.contains(&s.name)
+                && !hidden_prefix(s.name)
         })
         .collect()
 }

@@ -5,8 +5,6 @@
 //! 2.4 path makes it, asks `create_module` for `plan.size()` bytes, then
 //! calls [`Plan::relocate`] with the address it got.
 
-use std::collections::HashMap;
-
 use umod_abi::module::MODULE_HEADER_SIZE;
 use umod_abi::{ModuleHeader, ModuleRef, ModuleSymbol, MOD_AUTOCLEAN};
 
@@ -29,6 +27,9 @@ pub struct LinkOptions {
     /// Page-align protection changes (the one-shot path maps W^X).
     pub wx: bool,
 }
+
+/// Marks a symbol whose address cannot be known (its section is not loaded).
+const UNLOADED: u64 = u64::MAX;
 
 /// A linked module, ready to be relocated for any base.
 #[derive(Clone, Debug)]
@@ -114,7 +115,7 @@ impl<'a> Plan<'a> {
         };
         offsets.name = push(name.as_bytes());
         for &i in &generated_exports {
-            offsets.exports.push(push(&object.symbols[i].name));
+            offsets.exports.push(push(object.symbols[i].name));
         }
         for s in &params.strings {
             offsets.params.push(push(s));
@@ -170,12 +171,12 @@ impl<'a> Plan<'a> {
                 base + off + sym.value
             }
             Place::Absolute => sym.value,
-            Place::Common => base + self.layout.commons[&i],
+            Place::Common => base + self.layout.commons[i].expect("COMMON placed"),
             Place::Undefined if sym.name == THIS_MODULE => base,
             Place::Undefined if sym.name == GLOBAL_OFFSET_TABLE => {
                 base + self.layout.got.unwrap_or(0)
             }
-            Place::Undefined => *self.resolution.externals.get(&i).unwrap_or(&0),
+            Place::Undefined => self.resolution.externals[i].unwrap_or(0),
         })
     }
 
@@ -203,39 +204,65 @@ impl<'a> Plan<'a> {
 
     /// Builds the image for an entry whose header is at `base`.
     pub fn relocate(&self, base: u64) -> Result<Image, LoadError> {
+        let mut bytes = vec![0u8; self.layout.size as usize];
+        let (header, relocations) = self.relocate_into(&mut bytes, base)?;
+        Ok(Image {
+            bytes,
+            header,
+            segments: self.layout.segments.clone(),
+            relocations,
+        })
+    }
+
+    /// Builds the image for `base` in `img` (exactly [`Plan::size`] bytes,
+    /// whatever they held: every byte is written). Returns the header and
+    /// the number of relocations applied.
+    pub fn relocate_into(
+        &self,
+        img: &mut [u8],
+        base: u64,
+    ) -> Result<(ModuleHeader, usize), LoadError> {
         let l = &self.layout;
-        let mut img = vec![0u8; l.size as usize];
+        assert_eq!(img.len() as u64, l.size, "image buffer of the planned size");
+        img.fill(0);
         for (i, s) in self.object.sections.iter().enumerate() {
             if let (Some(off), false) = (l.sections[i], s.is_nobits()) {
                 img[off as usize..off as usize + s.data.len()].copy_from_slice(s.data);
             }
         }
-        let put = |img: &mut Vec<u8>, at: u64, bytes: &[u8]| {
+        let addrs = self.symbol_addresses(base);
+        let addr_of = |sym: usize| -> Result<u64, LoadError> {
+            match addrs[sym] {
+                UNLOADED => self.symbol_value(sym, base),
+                a => Ok(a),
+            }
+        };
+        let put = |img: &mut [u8], at: u64, bytes: &[u8]| {
             img[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
         };
-        put(&mut img, l.strings, &self.string_bytes);
-        let got_base = base + l.got_base().unwrap_or(0);
-        for (k, &sym) in l.got_order.iter().enumerate() {
-            let v = self.symbol_value(sym, base)?;
-            put(
-                &mut img,
-                l.got.expect("GOT placed") + 8 * k as u64,
-                &v.to_le_bytes(),
-            );
+        put(img, l.strings, &self.string_bytes);
+        if let Some(got) = l.got {
+            for (k, &sym) in l.got_order.iter().enumerate() {
+                put(img, got + 8 * k as u64, &addr_of(sym)?.to_le_bytes());
+            }
         }
         for &sym in &l.stub_order {
-            let mut stub = vec![0xff, 0x25, 0, 0, 0, 0];
-            stub.extend_from_slice(&self.symbol_value(sym, base)?.to_le_bytes());
-            stub.extend_from_slice(&[0xcc, 0xcc]);
-            put(&mut img, l.stubs[&sym], &stub);
+            let at = l.stubs[sym].expect("stub placed");
+            put(img, at, &[0xff, 0x25, 0, 0, 0, 0]);
+            put(img, at + 6, &addr_of(sym)?.to_le_bytes());
+            put(img, at + 14, &[0xcc, 0xcc]);
         }
-        if let Some((at, _)) = l.ksymtab {
-            for (k, &sym) in self.generated_exports.iter().enumerate() {
-                let entry = ModuleSymbol {
-                    value: self.symbol_value(sym, base)?,
-                    name: base + l.strings + self.string_offsets.exports[k],
-                };
-                put(&mut img, at + 16 * k as u64, &entry.encode());
+        if let Some((at, n)) = l.ksymtab {
+            // `module_symbol` entries: value, then the name's address.
+            let table = &mut img[at as usize..at as usize + 16 * n];
+            let names = self.string_offsets.exports.iter();
+            for ((entry, &sym), &name) in table
+                .chunks_exact_mut(16)
+                .zip(&self.generated_exports)
+                .zip(names)
+            {
+                entry[..8].copy_from_slice(&addr_of(sym)?.to_le_bytes());
+                entry[8..].copy_from_slice(&(base + l.strings + name).to_le_bytes());
             }
         }
         for (k, dep) in self.resolution.deps.iter().enumerate() {
@@ -244,9 +271,9 @@ impl<'a> Plan<'a> {
                 r#ref: base,
                 next_ref: 0,
             };
-            put(&mut img, l.kmodtab + 24 * k as u64, &r.encode());
+            put(img, l.kmodtab + 24 * k as u64, &r.encode());
         }
-        let relocations = self.apply_relocations(&mut img, base, got_base)?;
+        let relocations = self.apply_relocations(img, base, &addrs)?;
         for w in &self.params.writes {
             match w {
                 ParamWrite::Bytes {
@@ -255,7 +282,7 @@ impl<'a> Plan<'a> {
                     bytes,
                 } => {
                     let at = l.sections[*section].expect("parameter in a loaded section") + offset;
-                    put(&mut img, at, bytes);
+                    put(img, at, bytes);
                 }
                 ParamWrite::StringPointer {
                     section,
@@ -264,18 +291,30 @@ impl<'a> Plan<'a> {
                 } => {
                     let at = l.sections[*section].expect("parameter in a loaded section") + offset;
                     let ptr = base + l.strings + self.string_offsets.params[*string];
-                    put(&mut img, at, &ptr.to_le_bytes());
+                    put(img, at, &ptr.to_le_bytes());
                 }
             }
         }
         let header = self.header(base)?;
-        put(&mut img, 0, &header.encode());
-        Ok(Image {
-            bytes: img,
-            header,
-            segments: l.segments.clone(),
-            relocations,
-        })
+        put(img, 0, &header.encode());
+        Ok((header, relocations))
+    }
+
+    /// Every symbol's address for `base` in one pass ([`UNLOADED`] for a
+    /// symbol of a section that is not loaded: an error only if used).
+    fn symbol_addresses(&self, base: u64) -> Vec<u64> {
+        self.object
+            .symbols
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                if i == 0 {
+                    0
+                } else {
+                    self.symbol_value(i, base).unwrap_or(UNLOADED)
+                }
+            })
+            .collect()
     }
 
     fn header(&self, base: u64) -> Result<ModuleHeader, LoadError> {
@@ -325,95 +364,84 @@ impl<'a> Plan<'a> {
         &self,
         img: &mut [u8],
         base: u64,
-        got_base: u64,
+        addrs: &[u64],
     ) -> Result<usize, LoadError> {
         let l = &self.layout;
+        let got_base = base + l.got_base().unwrap_or(0);
+        let got_len = l.got_order.len() as i64;
         let mut applied = 0;
         for rs in &self.object.relocations {
             let Some(sec_off) = l.sections[rs.target] else {
                 continue;
             };
-            let section = &self.object.sections[rs.target];
-            if section.is_nobits() && !rs.entries.is_empty() {
-                return Err(LoadError::BadRelocation {
-                    section: section.name.clone(),
-                    index: 0,
-                    problem: "relocations against a section without file data".into(),
-                });
-            }
-            for (k, r) in rs.entries.iter().enumerate() {
-                let kind = classify(r.r_type).map_err(|u| LoadError::UnsupportedRelocation {
-                    section: section.name.clone(),
-                    r_type: r.r_type,
-                    name: u.name,
-                    why: u.why,
-                })?;
-                if kind.formula == Formula::None {
-                    continue;
-                }
-                let width = kind.field.width();
-                if r.offset.checked_add(width).is_none_or(|e| e > section.size) {
-                    return Err(LoadError::BadRelocation {
-                        section: section.name.clone(),
-                        index: k,
-                        problem: format!(
-                            "{}-byte field at {:#x} runs past the section end",
-                            width, r.offset
-                        ),
-                    });
-                }
+            let section_base = base + sec_off;
+            for r in rs.entries() {
+                // Type and field bounds were checked by the layout.
+                let kind = classify(r.r_type).expect("checked by the layout");
                 let sym = r.sym as usize;
-                let s = if sym == 0 {
-                    0
-                } else {
-                    self.symbol_value(sym, base)?
+                let s = match addrs[sym] {
+                    UNLOADED => self.symbol_value(sym, base)?,
+                    a => a,
                 };
-                let place = base + sec_off + r.offset;
-                let stub = l.stubs.get(&sym).map(|&o| base + o);
-                let direct_reach = i128::from(s) + i128::from(r.addend) - i128::from(place);
-                let call_target = match stub {
-                    Some(st) if i32::try_from(direct_reach).is_err() => st,
-                    _ => s,
+                let place = section_base + r.offset;
+                let (si, a, p) = (i128::from(s), i128::from(r.addend), i128::from(place));
+                let value = match kind.formula {
+                    Formula::None => continue,
+                    Formula::Absolute => si + a,
+                    Formula::PcRelative => si + a - p,
+                    Formula::PltRelative => match l.stubs[sym] {
+                        // Out of reach of a 32-bit displacement: through the stub.
+                        Some(stub) if i32::try_from(si + a - p).is_err() => {
+                            i128::from(base + stub) + a - p
+                        }
+                        _ => si + a - p,
+                    },
+                    _ => compute(
+                        kind.formula,
+                        &Inputs {
+                            symbol: s,
+                            addend: r.addend,
+                            place,
+                            got: got_base,
+                            // G: the slot's distance from the GOT base (negative).
+                            got_slot: l.got_slots[sym]
+                                .map_or(0, |k| 8 * i64::from(k) - 8 * got_len),
+                            call_target: s,
+                            size: self.object.symbols[sym].size,
+                        },
+                    ),
                 };
-                let inputs = Inputs {
-                    symbol: s,
-                    addend: r.addend,
-                    place,
-                    got: got_base,
-                    // G: the slot's distance from the GOT base (negative).
-                    got_slot: l
-                        .got_slots
-                        .get(&sym)
-                        .map_or(0, |&k| 8 * k as i64 - 8 * l.got_order.len() as i64),
-                    call_target,
-                    size: self.object.symbols.get(sym).map_or(0, |s| s.size),
-                };
-                let value = compute(kind.formula, &inputs);
-                let bytes = kind
-                    .field
-                    .encode(value)
-                    .ok_or_else(|| LoadError::Overflow {
-                        name: kind.name,
-                        symbol: self.object.symbols.get(sym).map_or_else(String::new, |s| {
-                            if s.name.is_empty() {
-                                match s.place {
-                                    Place::Section(i) => self.object.sections[i].name.clone(),
-                                    _ => String::new(),
-                                }
-                            } else {
-                                s.display_name()
-                            }
-                        }),
-                        section: section.name.clone(),
-                        offset: r.offset,
-                        value,
-                    })?;
                 let at = (sec_off + r.offset) as usize;
-                img[at..at + bytes.len()].copy_from_slice(&bytes);
+                if !kind.field.store(value, &mut img[at..]) {
+                    let section = self.object.sections[rs.target].name;
+                    return Err(self.overflow(kind.name, sym, section, r.offset, value));
+                }
                 applied += 1;
             }
         }
         Ok(applied)
+    }
+
+    fn overflow(
+        &self,
+        name: &'static str,
+        sym: usize,
+        section: &str,
+        offset: u64,
+        value: i128,
+    ) -> LoadError {
+        let s = &self.object.symbols[sym];
+        let symbol = match (s.name.is_empty(), s.place) {
+            (true, Place::Section(i)) => self.object.sections[i].name.to_string(),
+            _ => s.display_name(),
+        };
+        LoadError::Overflow {
+            name,
+            symbol,
+            section: section.to_string(),
+            offset,
+            value,
+        }
     }
 
     /// The load map of an image at `base`.
@@ -432,7 +460,7 @@ impl<'a> Plan<'a> {
             .enumerate()
             .filter_map(|(i, s)| {
                 self.layout.sections[i].map(|off| MapEntry {
-                    name: s.name.clone(),
+                    name: s.name.to_string(),
                     addr: base + off,
                     size: s.size,
                 })
@@ -468,8 +496,8 @@ impl<'a> Plan<'a> {
         &self.name
     }
 
-    /// Undefined symbols resolved to modules, with the providing module.
-    pub fn externals(&self) -> &HashMap<usize, u64> {
+    /// Values of undefined symbols, indexed by symbol.
+    pub fn externals(&self) -> &[Option<u64>] {
         &self.resolution.externals
     }
 }

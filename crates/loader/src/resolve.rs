@@ -1,8 +1,6 @@
 //! Symbol resolution: every undefined symbol of the object against the
 //! exports gathered from the host, modules first, then the kernel.
 
-use std::collections::HashMap;
-
 use crate::elf::{Object, Place};
 use crate::error::LoadError;
 use crate::modinfo::ModInfo;
@@ -16,9 +14,9 @@ pub const GLOBAL_OFFSET_TABLE: &[u8] = b"_GLOBAL_OFFSET_TABLE_";
 /// The outcome of resolution.
 #[derive(Clone, Debug, Default)]
 pub struct Resolution {
-    /// Values of undefined symbols by symbol index (an unresolved weak
-    /// symbol is 0).
-    pub externals: HashMap<usize, u64>,
+    /// Values of undefined symbols, indexed by symbol (an unresolved weak
+    /// symbol is `Some(0)`; defined and special symbols are `None`).
+    pub externals: Vec<Option<u64>>,
     /// Modules that supplied at least one symbol, in the order the host
     /// listed them (newest first): the module's dependencies.
     pub deps: Vec<Provider>,
@@ -30,7 +28,7 @@ pub fn resolve(
     modinfo: &ModInfo,
     source: &SymbolSource,
 ) -> Result<Resolution, LoadError> {
-    let mut externals = HashMap::new();
+    let mut externals = vec![None; object.symbols.len()];
     let mut used = vec![false; source.providers().len()];
     for (i, sym) in object.symbols.iter().enumerate().skip(1) {
         if sym.place != Place::Undefined || sym.name.is_empty() {
@@ -39,10 +37,10 @@ pub fn resolve(
         if sym.name == THIS_MODULE || sym.name == GLOBAL_OFFSET_TABLE {
             continue;
         }
-        match source.lookup(&sym.name) {
+        match source.lookup(sym.name) {
             Some((export, _)) if export.gpl_only && !modinfo.is_gpl_compatible() => {
                 if sym.is_weak() {
-                    externals.insert(i, 0);
+                    externals[i] = Some(0);
                     continue;
                 }
                 return Err(LoadError::GplOnly {
@@ -50,12 +48,16 @@ pub fn resolve(
                     license: modinfo.license().map(str::to_string),
                 });
             }
-            Some((export, _)) => {
-                used[export.provider] = true;
-                externals.insert(i, export.value);
+            Some((export, provider)) => {
+                if !provider.is_kernel() {
+                    if let Some(k) = source.providers().iter().position(|p| p == provider) {
+                        used[k] = true;
+                    }
+                }
+                externals[i] = Some(export.value);
             }
             None if sym.is_weak() => {
-                externals.insert(i, 0);
+                externals[i] = Some(0);
             }
             None => return Err(LoadError::Unresolved(sym.display_name())),
         }

@@ -3,6 +3,7 @@
 //! kernel's. The first definition of a name wins.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use umod_abi::KernelSym;
 
@@ -41,12 +42,24 @@ pub const GPL_ONLY_PREFIX: &[u8] = b"GPLONLY_";
 pub struct SymbolSource {
     providers: Vec<Provider>,
     exports: HashMap<Vec<u8>, Export>,
+    /// Consulted after this table: a host keeps its kernel's exports in one
+    /// shared table instead of rebuilding it for every load.
+    fallback: Option<Arc<SymbolSource>>,
 }
 
 impl SymbolSource {
     /// No symbols.
     pub fn new() -> SymbolSource {
         SymbolSource::default()
+    }
+
+    /// An empty table whose lookups fall back to `kernel` (a table of the
+    /// kernel's exports) for names it does not hold.
+    pub fn layered(kernel: Arc<SymbolSource>) -> SymbolSource {
+        SymbolSource {
+            fallback: Some(kernel),
+            ..SymbolSource::default()
+        }
     }
 
     /// Adds a module's exports (call for each module, newest first, then
@@ -123,14 +136,16 @@ impl SymbolSource {
         source
     }
 
-    /// Looks a name up.
+    /// Looks a name up (then in the fallback table, if any). The export's
+    /// `provider` indexes the providers of the table that held it.
     pub fn lookup(&self, name: &[u8]) -> Option<(Export, &Provider)> {
-        self.exports
-            .get(name)
-            .map(|e| (*e, &self.providers[e.provider]))
+        match self.exports.get(name) {
+            Some(e) => Some((*e, &self.providers[e.provider])),
+            None => self.fallback.as_deref()?.lookup(name),
+        }
     }
 
-    /// Every provider, in the order added.
+    /// Every provider of this table (not of its fallback), in the order added.
     pub fn providers(&self) -> &[Provider] {
         &self.providers
     }

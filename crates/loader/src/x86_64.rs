@@ -63,10 +63,34 @@ impl Field {
         }
     }
 
+    /// Stores `value` little-endian at the start of `out` (which holds at
+    /// least [`Field::width`] bytes); false, storing nothing, when it does
+    /// not fit.
+    pub fn store(self, value: i128, out: &mut [u8]) -> bool {
+        if !self.fits(value) {
+            return false;
+        }
+        // Fixed-size stores: this runs once per relocation.
+        let v = value as u64;
+        match self.width() {
+            8 => out[..8].copy_from_slice(&v.to_le_bytes()),
+            4 => out[..4].copy_from_slice(&(v as u32).to_le_bytes()),
+            2 => out[..2].copy_from_slice(&(v as u16).to_le_bytes()),
+            _ => out[0] = v as u8,
+        }
+        true
+    }
+
     /// Encodes `value`, or `None` when it does not fit.
     pub fn encode(self, value: i128) -> Option<Vec<u8>> {
+        let mut out = vec![0u8; self.width() as usize];
+        self.store(value, &mut out).then_some(out)
+    }
+
+    /// Whether `value` fits the field.
+    pub fn fits(self, value: i128) -> bool {
         let fits = |lo: i128, hi: i128| (lo..=hi).contains(&value);
-        let ok = match self {
+        match self {
             Field::Word64 => true,
             Field::Signed32 => fits(i32::MIN.into(), i32::MAX.into()),
             Field::Unsigned32 => fits(0, u32::MAX.into()),
@@ -74,8 +98,7 @@ impl Field {
             Field::Signed16 => fits(i16::MIN.into(), i16::MAX.into()),
             Field::Bits8 => fits(i8::MIN.into(), u8::MAX.into()),
             Field::Signed8 => fits(i8::MIN.into(), i8::MAX.into()),
-        };
-        ok.then(|| (value as u64).to_le_bytes()[..self.width() as usize].to_vec())
+        }
     }
 }
 
@@ -115,54 +138,66 @@ pub struct Unsupported {
     pub why: &'static str,
 }
 
-/// Looks an `r_type` up.
-pub fn classify(r_type: u32) -> Result<RelocKind, Unsupported> {
+const fn k(name: &'static str, formula: Formula, field: Field) -> Option<RelocKind> {
+    Some(RelocKind {
+        name,
+        formula,
+        field,
+    })
+}
+
+/// Implemented types, indexed by `r_type` (a table: this is on the path
+/// of every relocation).
+static KINDS: [Option<RelocKind>; 43] = {
     use Field::*;
     use Formula::*;
-    let k = |name, formula, field| {
-        Ok(RelocKind {
-            name,
-            formula,
-            field,
-        })
+    let mut t: [Option<RelocKind>; 43] = [Option::None; 43];
+    t[0] = k("R_X86_64_NONE", None, Word64);
+    t[1] = k("R_X86_64_64", Absolute, Word64);
+    t[2] = k("R_X86_64_PC32", PcRelative, Signed32);
+    t[3] = k("R_X86_64_GOT32", GotOffset, Signed32);
+    t[4] = k("R_X86_64_PLT32", PltRelative, Signed32);
+    t[9] = k("R_X86_64_GOTPCREL", GotPcRelative, Signed32);
+    t[10] = k("R_X86_64_32", Absolute, Unsigned32);
+    t[11] = k("R_X86_64_32S", Absolute, Signed32);
+    t[12] = k("R_X86_64_16", Absolute, Bits16);
+    t[13] = k("R_X86_64_PC16", PcRelative, Signed16);
+    t[14] = k("R_X86_64_8", Absolute, Bits8);
+    t[15] = k("R_X86_64_PC8", PcRelative, Signed8);
+    t[24] = k("R_X86_64_PC64", PcRelative, Word64);
+    t[25] = k("R_X86_64_GOTOFF64", SymbolGotOffset, Word64);
+    t[26] = k("R_X86_64_GOTPC32", GotBasePcRelative, Signed32);
+    t[27] = k("R_X86_64_GOT64", GotOffset, Word64);
+    t[28] = k("R_X86_64_GOTPCREL64", GotPcRelative, Word64);
+    t[29] = k("R_X86_64_GOTPC64", GotBasePcRelative, Word64);
+    t[30] = k("R_X86_64_GOTPLT64", GotOffset, Word64);
+    t[31] = k("R_X86_64_PLTOFF64", PltGotOffset, Word64);
+    t[32] = k("R_X86_64_SIZE32", Size, Unsigned32);
+    t[33] = k("R_X86_64_SIZE64", Size, Word64);
+    t[41] = k("R_X86_64_GOTPCRELX", GotPcRelative, Signed32);
+    t[42] = k("R_X86_64_REX_GOTPCRELX", GotPcRelative, Signed32);
+    t
+};
+
+/// Looks an `r_type` up.
+pub fn classify(r_type: u32) -> Result<&'static RelocKind, Unsupported> {
+    match KINDS.get(r_type as usize) {
+        Some(Some(kind)) => Ok(kind),
+        _ => Err(unsupported(r_type)),
+    }
+}
+
+/// Why a type is not in the table.
+fn unsupported(r_type: u32) -> Unsupported {
+    let tls = |name| Unsupported {
+        name,
+        why: ": thread-local storage is not supported in modules",
     };
-    let tls = |name| {
-        Err(Unsupported {
-            name,
-            why: ": thread-local storage is not supported in modules",
-        })
-    };
-    let dynamic = |name| {
-        Err(Unsupported {
-            name,
-            why: ": a dynamic relocation has no place in a relocatable object",
-        })
+    let dynamic = |name| Unsupported {
+        name,
+        why: ": a dynamic relocation has no place in a relocatable object",
     };
     match elf::RelocationType(r_type) {
-        elf::R_X86_64_NONE => k("R_X86_64_NONE", None, Word64),
-        elf::R_X86_64_64 => k("R_X86_64_64", Absolute, Word64),
-        elf::R_X86_64_PC32 => k("R_X86_64_PC32", PcRelative, Signed32),
-        elf::R_X86_64_GOT32 => k("R_X86_64_GOT32", GotOffset, Signed32),
-        elf::R_X86_64_PLT32 => k("R_X86_64_PLT32", PltRelative, Signed32),
-        elf::R_X86_64_GOTPCREL => k("R_X86_64_GOTPCREL", GotPcRelative, Signed32),
-        elf::R_X86_64_32 => k("R_X86_64_32", Absolute, Unsigned32),
-        elf::R_X86_64_32S => k("R_X86_64_32S", Absolute, Signed32),
-        elf::R_X86_64_16 => k("R_X86_64_16", Absolute, Bits16),
-        elf::R_X86_64_PC16 => k("R_X86_64_PC16", PcRelative, Signed16),
-        elf::R_X86_64_8 => k("R_X86_64_8", Absolute, Bits8),
-        elf::R_X86_64_PC8 => k("R_X86_64_PC8", PcRelative, Signed8),
-        elf::R_X86_64_PC64 => k("R_X86_64_PC64", PcRelative, Word64),
-        elf::R_X86_64_GOTOFF64 => k("R_X86_64_GOTOFF64", SymbolGotOffset, Word64),
-        elf::R_X86_64_GOTPC32 => k("R_X86_64_GOTPC32", GotBasePcRelative, Signed32),
-        elf::R_X86_64_GOT64 => k("R_X86_64_GOT64", GotOffset, Word64),
-        elf::R_X86_64_GOTPCREL64 => k("R_X86_64_GOTPCREL64", GotPcRelative, Word64),
-        elf::R_X86_64_GOTPC64 => k("R_X86_64_GOTPC64", GotBasePcRelative, Word64),
-        elf::R_X86_64_GOTPLT64 => k("R_X86_64_GOTPLT64", GotOffset, Word64),
-        elf::R_X86_64_PLTOFF64 => k("R_X86_64_PLTOFF64", PltGotOffset, Word64),
-        elf::R_X86_64_SIZE32 => k("R_X86_64_SIZE32", Size, Unsigned32),
-        elf::R_X86_64_SIZE64 => k("R_X86_64_SIZE64", Size, Word64),
-        elf::R_X86_64_GOTPCRELX => k("R_X86_64_GOTPCRELX", GotPcRelative, Signed32),
-        elf::R_X86_64_REX_GOTPCRELX => k("R_X86_64_REX_GOTPCRELX", GotPcRelative, Signed32),
         elf::R_X86_64_DTPMOD64 => tls("R_X86_64_DTPMOD64"),
         elf::R_X86_64_DTPOFF64 => tls("R_X86_64_DTPOFF64"),
         elf::R_X86_64_TPOFF64 => tls("R_X86_64_TPOFF64"),
@@ -180,10 +215,10 @@ pub fn classify(r_type: u32) -> Result<RelocKind, Unsupported> {
         elf::R_X86_64_RELATIVE => dynamic("R_X86_64_RELATIVE"),
         elf::R_X86_64_IRELATIVE => dynamic("R_X86_64_IRELATIVE"),
         elf::R_X86_64_RELATIVE64 => dynamic("R_X86_64_RELATIVE64"),
-        _ => Err(Unsupported {
+        _ => Unsupported {
             name: "unknown",
             why: "",
-        }),
+        },
     }
 }
 

@@ -158,7 +158,7 @@ fn check(source: &str, model: &Model) {
             .relocations
             .iter()
             .filter(|r| r.target == index)
-            .flat_map(|r| &r.entries);
+            .flat_map(|r| r.entries());
         for r in relocs {
             let kind = umod_loader::x86_64::classify(r.r_type).unwrap();
             if !kind.needs_got_slot() {

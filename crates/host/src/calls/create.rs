@@ -1,11 +1,12 @@
 //! `create_module(name, size)`: reserve window memory for a named entry.
 
 use umod_abi::module::MODULE_HEADER_SIZE;
-use umod_abi::{Errno, ModuleHeader};
+use umod_abi::{Errno, ModuleHeader, PAGE_SIZE};
 
 use super::get_mod_name;
 use crate::state::{ImageFacts, Module, Shared, State};
 use crate::user::UserMemory;
+use crate::window::Protection;
 
 /// Runs the checks of spec §2 in order (EPERM was checked by the caller)
 /// and returns the new entry's header address.
@@ -17,13 +18,34 @@ pub(crate) fn create_module(
     size: u64,
 ) -> Result<u64, Errno> {
     let name = get_mod_name(mem, name_addr)?;
+    create_named(sh, st, &name, size, Protection::ReadWriteExec, true)
+}
+
+/// `create_module` with the name already copied in and the block's
+/// initial mapping chosen: legacy images get wiped read-write-execute
+/// memory; the one-shot path gets read-write memory it fills completely.
+pub(crate) fn create_named(
+    sh: &Shared,
+    st: &mut State,
+    name: &[u8],
+    size: u64,
+    prot: Protection,
+    wipe: bool,
+) -> Result<u64, Errno> {
+    if name.is_empty() || name.contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    if name.len() >= PAGE_SIZE as usize {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let name = name.to_vec();
     if size < (MODULE_HEADER_SIZE + name.len() + 1) as u64 {
         return Err(Errno::EINVAL);
     }
     if st.find(sh, &name).is_some() {
         return Err(Errno::EEXIST);
     }
-    let block = sh.window.alloc(size).ok_or(Errno::ENOMEM)?;
+    let block = sh.window.alloc(size, prot, wipe).ok_or(Errno::ENOMEM)?;
     let addr = block.addr();
 
     let header = ModuleHeader {

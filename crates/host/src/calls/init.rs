@@ -6,7 +6,7 @@
 //! window only after every check has passed, which leaves the entry exactly
 //! as it was on failure, with no window to restore from.
 
-use umod_abi::module::{MAX_SIZE_OF_STRUCT, MIN_SIZE_OF_STRUCT};
+use umod_abi::module::{MAX_SIZE_OF_STRUCT, MIN_SIZE_OF_STRUCT, MODULE_HEADER_SIZE};
 use umod_abi::{
     Errno, ModuleHeader, ModuleRef, MOD_AUTOCLEAN, MOD_INITIALIZING, MOD_RUNNING, MOD_USED_ONCE,
 };
@@ -103,10 +103,58 @@ pub(crate) fn prepare(
         .map_err(|_| Errno::EFAULT)?;
 
     // Row 24: every dependency is another module in the list.
-    let mut dep_ids = Vec::with_capacity(h.ndeps as usize);
+    let dep_ids = resolve_deps(sh, st, base, &h, |at| {
+        let at = (at - base) as usize;
+        ModuleRef::decode(img[at..at + 24].try_into().expect("24 bytes"))
+    })?;
+
+    // Every check passed: from here on nothing fails.
+    commit(sh, st, idx, &h, Some(&img), dep_ids);
+    Ok(id)
+}
+
+/// The one-shot path's `prepare`: the host built the image in the block
+/// itself, so the same checks read it there and nothing is copied.
+pub(crate) fn prepare_in_place(sh: &Shared, st: &mut State, idx: usize) -> Result<u64, Errno> {
+    let m = &st.modules[idx];
+    let (base, reserved, id) = (m.addr(), m.reserved, m.id);
+    let name = m.name.clone();
+    let w = sh.window.mapping();
+    let mut raw = [0u8; MODULE_HEADER_SIZE];
+    w.read(base, &mut raw);
+    let h = ModuleHeader::decode(&raw);
+    if !(MIN_SIZE_OF_STRUCT..=MAX_SIZE_OF_STRUCT).contains(&h.size_of_struct) {
+        return Err(refuse(sh, "Invalid module header size."));
+    }
+    check_header(sh, &h, base, reserved, name.len() as u64)?;
+    let mut stored = vec![0u8; name.len() + 1];
+    if !st.modules[idx].block.contains(h.name, stored.len() as u64) {
+        return Err(refuse(sh, "mod->name out of bounds."));
+    }
+    w.read(h.name, &mut stored);
+    if stored[..name.len()] != name[..] || stored[name.len()] != 0 {
+        return Err(refuse(sh, "changed module name."));
+    }
+    let dep_ids = resolve_deps(sh, st, base, &h, |at| {
+        let mut r = [0u8; 24];
+        w.read(at, &mut r);
+        ModuleRef::decode(&r)
+    })?;
+    commit(sh, st, idx, &h, None, dep_ids);
+    Ok(id)
+}
+
+/// Row 24: each `deps[i].dep` must be another module of the list; their ids.
+fn resolve_deps(
+    sh: &Shared,
+    st: &State,
+    base: u64,
+    h: &ModuleHeader,
+    read_ref: impl Fn(u64) -> ModuleRef,
+) -> Result<Vec<u64>, Errno> {
+    let mut ids = Vec::with_capacity(h.ndeps as usize);
     for i in 0..u64::from(h.ndeps) {
-        let at = (h.deps - base + 24 * i) as usize;
-        let r = ModuleRef::decode(img[at..at + 24].try_into().expect("24 bytes"));
+        let r = read_ref(h.deps + 24 * i);
         if r.dep == base {
             return Err(refuse(sh, "self-referential dependency in mod->deps."));
         }
@@ -116,12 +164,9 @@ pub(crate) fn prepare(
                 "found dependency that is (no longer?) a module.",
             ));
         };
-        dep_ids.push(st.modules[j].id);
+        ids.push(st.modules[j].id);
     }
-
-    // Every check passed: from here on nothing fails.
-    commit(sh, st, idx, &h, &img, dep_ids);
-    Ok(id)
+    Ok(ids)
 }
 
 /// Rows 8-19: bounds and sanity of the caller's header.
@@ -199,13 +244,14 @@ fn check_header(
     Ok(())
 }
 
-/// Copies the image in and links its dependencies (§3.1).
+/// Copies the image in (unless it is already there) and links its
+/// dependencies (§3.1).
 fn commit(
     sh: &Shared,
     st: &mut State,
     idx: usize,
     h: &ModuleHeader,
-    img: &[u8],
+    img: Option<&[u8]>,
     dep_ids: Vec<u64>,
 ) {
     // Re-initialising an entry: 2.4 left its old module_refs linked into
@@ -213,12 +259,9 @@ fn commit(
     super::delete::unlink_deps(sh, st, idx, false);
 
     let m = &mut st.modules[idx];
-    let base = m.addr();
-    let w = sh.window.mapping();
-    let mut next = [0u8; 8];
-    w.read(base + 8, &mut next);
-    w.write(base, img);
-    w.write(base + 8, &next);
+    if let Some(img) = img {
+        sh.window.mapping().write(m.addr(), img);
+    }
     m.image = ImageFacts {
         sos: h.size_of_struct,
         size: h.size,
@@ -240,7 +283,9 @@ fn commit(
         sh.or_flags(&st.modules[j], MOD_USED_ONCE);
         sh.sync_refs(st, j);
     }
+    // The image's own `next` and `refs` are overwritten with the list's.
     sh.sync_refs(st, idx);
+    sh.sync_next(st);
 }
 
 /// §3.2: runs `init` with usecount 1 and INITIALIZING.

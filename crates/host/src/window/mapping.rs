@@ -180,6 +180,19 @@ impl Mapping {
         unsafe { ptr::copy_nonoverlapping(data.as_ptr(), addr as *mut u8, data.len()) };
     }
 
+    /// Runs `f` on `[addr, addr + len)` as a mutable slice: for building a
+    /// module image in place, which must be mapped writable and belong to
+    /// the caller alone (a block no module code runs in yet).
+    pub fn with_bytes_mut<R>(&self, addr: u64, len: u64, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        self.check(addr, len);
+        // SAFETY: in bounds and writable (checked and promised above). The
+        // host touches window memory only through raw copies made under its
+        // big lock, which the caller holds, so no other reference to these
+        // bytes exists while `f` runs.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len as usize) };
+        f(bytes)
+    }
+
     /// Fills bytes with zero. The range must be mapped writable.
     pub fn zero(&self, addr: u64, len: u64) {
         self.check(addr, len);

@@ -8,8 +8,10 @@
 //! ```
 //!
 //! Free pages and guard pages are inaccessible; a module block is mapped
-//! read-write-execute (legacy images) until a loader narrows it. Freed
-//! blocks are wiped before reuse so no module sees another's bytes.
+//! read-write-execute (legacy images) or read-write (images the host
+//! builds in place and then narrows to W^X). A block is wiped when it is
+//! handed out, so no module sees another's bytes; freeing only makes it
+//! inaccessible (large blocks are also given back to the OS).
 
 mod first_fit;
 mod mapping;
@@ -34,9 +36,10 @@ pub const KERNEL_DATA_BYTES: u64 = 224 << 10;
 /// Total size of the kernel area at the top of the window.
 pub const KERNEL_AREA_BYTES: u64 = THUNK_CODE_BYTES + THUNK_SLOT_BYTES + KERNEL_DATA_BYTES;
 
-/// Blocks up to this size are wiped with a memset, keeping their pages
-/// resident for the next module; larger ones are handed back to the OS.
-const WIPE_IN_PLACE_LIMIT: u64 = 1 << 20;
+/// Freed blocks up to this size keep their pages resident for the next
+/// module (a page fault costs more than wiping); larger ones are handed
+/// back to the OS.
+const KEEP_RESIDENT_LIMIT: u64 = 1 << 20;
 
 /// A module's block of window memory.
 #[derive(Debug, PartialEq, Eq)]
@@ -166,41 +169,35 @@ impl Window {
             .protect(self.kernel_base(), THUNK_CODE_BYTES, Protection::ReadExec)
     }
 
-    /// Takes a block for `bytes` bytes (first fit, guard page after it) and
-    /// makes it read-write-execute. `None` when nothing fits.
-    pub fn alloc(&self, bytes: u64) -> Option<ModuleBlock> {
+    /// Takes a block for `bytes` bytes (first fit, guard page after it)
+    /// mapped with `prot`. With `wipe`, its bytes read as zero; without,
+    /// the caller must write every byte of it before anything reads it.
+    /// `None` when nothing fits.
+    pub fn alloc(&self, bytes: u64, prot: Protection, wipe: bool) -> Option<ModuleBlock> {
         let pages = FirstFit::pages_for(bytes, PAGE_SIZE);
         let block = self.alloc.lock().expect("window lock").alloc(pages)?;
         let mb = ModuleBlock {
             addr: self.base() + block.first_page * PAGE_SIZE,
             block,
         };
-        if self
-            .mapping
-            .protect(mb.addr, mb.size(), Protection::ReadWriteExec)
-            .is_err()
-        {
+        if self.mapping.protect(mb.addr, mb.size(), prot).is_err() {
             self.alloc.lock().expect("window lock").free(block);
             return None;
+        }
+        if wipe {
+            self.mapping.zero(mb.addr, mb.size());
         }
         Some(mb)
     }
 
-    /// Wipes a block, makes it inaccessible and returns it to the window.
+    /// Makes a block inaccessible and returns it to the window.
     pub fn free(&self, block: ModuleBlock) {
         let (addr, len) = (block.addr, block.size());
-        let wiped_in_place = len <= WIPE_IN_PLACE_LIMIT
-            && self
-                .mapping
-                .protect(addr, len, Protection::ReadWrite)
-                .is_ok();
-        if wiped_in_place {
-            self.mapping.zero(addr, len);
-        } else {
-            self.mapping.discard(addr, len);
-        }
         // Cannot fail for a range of our own mapping with valid flags.
         let _ = self.mapping.protect(addr, len, Protection::None);
+        if len > KEEP_RESIDENT_LIMIT {
+            self.mapping.discard(addr, len);
+        }
         self.alloc.lock().expect("window lock").free(block.block);
     }
 
