@@ -98,7 +98,7 @@ impl Symbol<'_> {
     }
     /// The name for messages.
     pub fn display_name(&self) -> String {
-        String::from_utf8_lossy(&self.name).into_owned()
+        String::from_utf8_lossy(self.name).into_owned()
     }
 }
 
@@ -248,9 +248,9 @@ impl<'data> Object<'data> {
             } else {
                 let idx = symtab
                     .symbol_section(endian, sym, SymbolIndex(i))
-                    .map_err(|e| bad_symbol(String::from_utf8_lossy(&name), e.to_string()))?
+                    .map_err(|e| bad_symbol(String::from_utf8_lossy(name), e.to_string()))?
                     .ok_or_else(|| {
-                        bad_symbol(String::from_utf8_lossy(&name), "reserved section index")
+                        bad_symbol(String::from_utf8_lossy(name), "reserved section index")
                     })?;
                 Place::Section(idx.0)
             };
