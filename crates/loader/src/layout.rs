@@ -207,7 +207,18 @@ pub fn layout(
                 problem: "relocations against a section without file data".into(),
             });
         }
+        let bad = |k: usize, problem: String| LoadError::BadRelocation {
+            section: section.name.to_string(),
+            index: k,
+            problem,
+        };
         for (k, r) in rs.entries().enumerate() {
+            if r.sym as usize >= n.max(1) {
+                return Err(bad(k, format!("symbol index {} out of range", r.sym)));
+            }
+            if r.offset >= section.size {
+                return Err(bad(k, format!("offset {:#x} lies outside the section", r.offset)));
+            }
             let kind = classify(r.r_type).map_err(|u| LoadError::UnsupportedRelocation {
                 section: section.name.to_string(),
                 r_type: r.r_type,

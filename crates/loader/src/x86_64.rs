@@ -66,6 +66,7 @@ impl Field {
     /// Stores `value` little-endian at the start of `out` (which holds at
     /// least [`Field::width`] bytes); false, storing nothing, when it does
     /// not fit.
+    #[inline]
     pub fn store(self, value: i128, out: &mut [u8]) -> bool {
         if !self.fits(value) {
             return false;
@@ -88,6 +89,7 @@ impl Field {
     }
 
     /// Whether `value` fits the field.
+    #[inline]
     pub fn fits(self, value: i128) -> bool {
         let fits = |lo: i128, hi: i128| (lo..=hi).contains(&value);
         match self {
