@@ -197,11 +197,11 @@ fn proc_entry_is_read_through_the_module() {
         assert_eq!(host.proc_entries(), ["umod_hello"]);
         let first = String::from_utf8(host.read_proc("umod_hello").unwrap()).unwrap();
         assert!(
-            first.starts_with("Hello from procfile: read 1, "),
+            first.starts_with("Hello from procfile: read 1 at jiffies "),
             "{first}"
         );
         let second = String::from_utf8(host.read_proc("umod_hello").unwrap()).unwrap();
-        assert!(second.starts_with("Hello from procfile: read 2, "));
+        assert!(second.starts_with("Hello from procfile: read 2 at jiffies "));
         assert_eq!(host.read_proc("nosuch"), Err(Errno::ENOENT));
         host.delete(&root(), Some("procfile")).unwrap();
         assert!(host.proc_entries().is_empty());

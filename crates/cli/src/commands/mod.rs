@@ -1,0 +1,5 @@
+//! One file per subcommand.
+
+pub mod cflags;
+pub mod demo;
+pub mod modinfo;

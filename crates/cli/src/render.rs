@@ -1,0 +1,51 @@
+//! Text the tools print, built from the host's views, shared by the
+//! subcommands and the demo.
+
+use umod_host::LogRecord;
+
+/// `lsmod`: modutils' header, then the `/proc/modules` lines.
+pub fn lsmod(proc_modules: &[u8], tainted: bool) -> String {
+    let mut out = format!(
+        "{:<24}{:>4}  Used by    {}\n",
+        "Module",
+        "Size",
+        if tainted { "Tainted: P" } else { "Not tainted" }
+    );
+    out.push_str(&String::from_utf8_lossy(proc_modules));
+    out
+}
+
+/// `dmesg`: one line per record, with its level marker and time.
+pub fn dmesg(records: &[LogRecord]) -> String {
+    records
+        .iter()
+        .map(|r| format!("<{}>[{:>5}.{:06}] {}\n", r.level, r.time.as_secs(), r.time.subsec_micros(), r.text))
+        .collect()
+}
+
+/// `ksyms`: `/proc/ksyms`, without the kernel's own lines unless `all`.
+pub fn ksyms(proc_ksyms: &[u8], all: bool) -> String {
+    String::from_utf8_lossy(proc_ksyms)
+        .lines()
+        .filter(|l| all || l.contains('\t'))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lsmod_header_and_lines() {
+        let t = lsmod(b"hello                    190   0 (unused)\n", false);
+        assert_eq!(t, "Module                  Size  Used by    Not tainted\nhello                    190   0 (unused)\n");
+    }
+
+    #[test]
+    fn ksyms_filters_kernel_lines() {
+        let text = b"0000000010000000 f\t[m]\n0000000011000000 printk\n";
+        assert_eq!(ksyms(text, false), "0000000010000000 f\t[m]\n");
+        assert_eq!(ksyms(text, true).lines().count(), 2);
+    }
+}
