@@ -1,13 +1,65 @@
 //! `umod`: the tools of the umod module system, one multi-call binary.
+//!
+//! Invoked through a link named `insmod`, `rmmod`, `lsmod`, `ksyms`,
+//! `modinfo`, `modprobe` or `depmod`, it acts as that subcommand.
 
 mod commands;
 mod render;
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
+use umod_abi::Errno;
+use umod_daemon::{socket_path, Client};
+
+/// A failed command: what to print on stderr before exiting 1.
+pub struct Failure {
+    /// The message, naming the tool, the object and the cause.
+    pub message: String,
+    printed: bool,
+}
+
+impl Failure {
+    /// A failure with this message.
+    pub fn new(message: String) -> Failure {
+        Failure {
+            message,
+            printed: false,
+        }
+    }
+
+    /// `context: detail`, with the errno's name and meaning unless the
+    /// detail already says it.
+    pub fn errno(context: String, errno: Errno, detail: String) -> Failure {
+        let name = errno.name().unwrap_or("errno");
+        let message =
+            if detail.is_empty() || detail == errno.to_string() || detail == errno.description() {
+                format!("{context}: {errno}")
+            } else if detail.contains(name) {
+                format!("{context}: {detail}")
+            } else {
+                format!("{context}: {detail}: {errno}")
+            };
+        Failure::new(message)
+    }
+
+    /// The message went to stderr already; only the exit status remains.
+    pub fn already_printed(mut self) -> Failure {
+        self.printed = true;
+        self
+    }
+}
 
 #[derive(Parser)]
-#[command(name = "umod", version, about = "The Linux 2.4 module system as a user-space module host")]
+#[command(
+    name = "umod",
+    version,
+    about = "The Linux 2.4 module system as a user-space module host"
+)]
 struct Cli {
+    /// The daemon's socket (default: $UMOD_SOCKET, else /run/umod/umod.sock).
+    #[arg(long, global = true, value_name = "PATH")]
+    socket: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -18,10 +70,77 @@ enum Command {
     ///
     /// Example: umod demo
     Demo,
-    /// Print the compiler flags that build a module against the kit.
+    /// Run the machine-wide daemon in the foreground (logs to stderr, level
+    /// from RUST_LOG).
     ///
-    /// Example: gcc $(umod cflags) -c hello.c
-    Cflags,
+    /// Example: umod serve --socket /tmp/umod.sock --window 64M
+    Serve {
+        /// Module window size (K, M or G suffix); default 256M.
+        #[arg(long, value_name = "SIZE")]
+        window: Option<String>,
+        /// Kernel generation to impersonate: 2.4 (default) or 2.6.
+        #[arg(long, value_name = "2.4|2.6")]
+        personality: Option<String>,
+    },
+    /// Load a module object (the 2.4 way unless --oneshot).
+    ///
+    /// Example: umod insmod params.o irq=7 mode=fast
+    Insmod {
+        /// Set autoclean: rmmod -a may remove it once unused.
+        #[arg(short = 'k', long = "autoclean")]
+        autoclean: bool,
+        /// Load even if the module was built for another kernel release.
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+        /// Module name (default: the file name up to the first '.').
+        #[arg(short = 'o', long = "name", value_name = "NAME")]
+        name: Option<String>,
+        /// Print the load map: sections and symbols with their addresses.
+        #[arg(short = 'm', long = "map")]
+        map: bool,
+        /// Export nothing unless the module has a symbol table.
+        #[arg(short = 'x', long = "noexport")]
+        noexport: bool,
+        /// Send the object to the daemon, which loads it in one step.
+        #[arg(long)]
+        oneshot: bool,
+        /// The module object.
+        file: String,
+        /// Parameters, name=value[,value...].
+        params: Vec<String>,
+    },
+    /// Remove modules.
+    ///
+    /// Example: umod rmmod -r counter_user
+    Rmmod {
+        /// Autoclean sweep: remove unused autoclean modules.
+        #[arg(short = 'a', long = "all")]
+        all: bool,
+        /// Also remove the modules each one used, once they are unused.
+        #[arg(short = 'r', long = "stacks", visible_alias = "recursive")]
+        recursive: bool,
+        /// Module names.
+        names: Vec<String>,
+    },
+    /// List the loaded modules (from /proc/modules).
+    ///
+    /// Example: umod lsmod --json
+    Lsmod {
+        /// Print JSON: [{name, size, used, status, users}].
+        #[arg(long)]
+        json: bool,
+    },
+    /// List exported symbols (/proc/ksyms format).
+    ///
+    /// Example: umod ksyms -a
+    Ksyms {
+        /// Include the kernel's own symbols.
+        #[arg(short = 'a', long = "all")]
+        all: bool,
+        /// Print JSON: [{value, name, module}].
+        #[arg(long)]
+        json: bool,
+    },
     /// Show what a module object says about itself.
     ///
     /// Example: umod modinfo -F parm params.o
@@ -33,17 +152,143 @@ enum Command {
         /// The module object.
         file: String,
     },
+    /// Write DIR/modules.dep from the modules in DIR.
+    ///
+    /// Example: umod depmod -b ./modules
+    Depmod {
+        /// The module directory (default: the current one).
+        #[arg(short = 'b', long = "basedir", default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Load a module and what it depends on, in order (or -r: remove them).
+    ///
+    /// Example: umod modprobe -d ./modules counter_user
+    Modprobe {
+        /// The module directory (default: the current one).
+        #[arg(short = 'd', long = "dirname", default_value = ".")]
+        dir: PathBuf,
+        /// Remove the module, then the ones it used.
+        #[arg(short = 'r', long = "remove")]
+        remove: bool,
+        /// Module name.
+        name: String,
+        /// Parameters for it, name=value[,value...].
+        params: Vec<String>,
+    },
+    /// Show the kernel log.
+    ///
+    /// Example: umod dmesg -c
+    Dmesg {
+        /// Clear the log after printing it.
+        #[arg(short = 'c', long = "clear")]
+        clear: bool,
+        /// Print JSON: [{seq, level, time, text}].
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print /proc/modules, /proc/ksyms, or a /proc entry a module made.
+    ///
+    /// Example: umod cat /proc/umod_hello
+    Cat {
+        /// The path.
+        path: String,
+    },
+    /// Print the compiler flags that build a module against the kit.
+    ///
+    /// Example: gcc $(umod cflags) -c hello.c
+    Cflags,
+}
+
+/// Arguments with the tool name taken from argv[0] when invoked by a link.
+fn arguments() -> Vec<String> {
+    let mut args: Vec<String> = std::env::args().collect();
+    let tool = args
+        .first()
+        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+        .unwrap_or_default();
+    if [
+        "insmod", "rmmod", "lsmod", "ksyms", "modinfo", "modprobe", "depmod",
+    ]
+    .contains(&tool.as_str())
+    {
+        args[0] = "umod".into();
+        args.insert(1, tool);
+    }
+    args
+}
+
+fn connect(socket: Option<&std::path::Path>, tool: &str) -> Result<Client, Failure> {
+    Client::connect(&socket_path(socket)).map_err(|e| Failure::new(format!("{tool}: {e}")))
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let socket = cli.socket.as_deref();
+    match cli.command {
+        Command::Demo => commands::demo::run().map_err(Failure::new),
+        Command::Serve {
+            window,
+            personality,
+        } => commands::serve::run(socket, window.as_deref(), personality.as_deref())
+            .map_err(Failure::new),
+        Command::Cflags => commands::cflags::run().map_err(Failure::new),
+        Command::Modinfo { field, file } => {
+            commands::modinfo::run(&file, field.as_deref()).map_err(Failure::new)
+        }
+        Command::Depmod { dir } => commands::depmod::depmod(&dir),
+        Command::Insmod {
+            autoclean,
+            force,
+            name,
+            map,
+            noexport,
+            oneshot,
+            file,
+            params,
+        } => {
+            let opts = commands::insmod::Options {
+                autoclean,
+                force,
+                name,
+                map,
+                oneshot,
+                no_exports: noexport,
+            };
+            commands::insmod::run(&mut connect(socket, "insmod")?, &file, &params, &opts)
+        }
+        Command::Rmmod {
+            all,
+            recursive,
+            names,
+        } => commands::rmmod::run(&mut connect(socket, "rmmod")?, &names, all, recursive),
+        Command::Lsmod { json } => commands::views::lsmod(&mut connect(socket, "lsmod")?, json),
+        Command::Ksyms { all, json } => {
+            commands::views::ksyms(&mut connect(socket, "ksyms")?, all, json)
+        }
+        Command::Dmesg { clear, json } => {
+            commands::views::dmesg(&mut connect(socket, "dmesg")?, clear, json)
+        }
+        Command::Cat { path } => commands::views::cat(&mut connect(socket, "cat")?, &path),
+        Command::Modprobe {
+            dir,
+            remove,
+            name,
+            params,
+        } => commands::depmod::modprobe(
+            &mut connect(socket, "modprobe")?,
+            &dir,
+            &name,
+            &params,
+            remove,
+        ),
+    }
 }
 
 fn main() {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo => commands::demo::run(),
-        Command::Cflags => commands::cflags::run(),
-        Command::Modinfo { field, file } => commands::modinfo::run(&file, field.as_deref()),
-    };
-    if let Err(e) = result {
-        eprintln!("umod: {e}");
+    let cli = Cli::parse_from(arguments());
+    if let Err(f) = run(cli) {
+        if !f.printed {
+            eprintln!("{}", f.message);
+        }
         std::process::exit(1);
     }
 }

@@ -19,7 +19,15 @@ pub fn lsmod(proc_modules: &[u8], tainted: bool) -> String {
 pub fn dmesg(records: &[LogRecord]) -> String {
     records
         .iter()
-        .map(|r| format!("<{}>[{:>5}.{:06}] {}\n", r.level, r.time.as_secs(), r.time.subsec_micros(), r.text))
+        .map(|r| {
+            format!(
+                "<{}>[{:>5}.{:06}] {}\n",
+                r.level,
+                r.time.as_secs(),
+                r.time.subsec_micros(),
+                r.text
+            )
+        })
         .collect()
 }
 

@@ -131,6 +131,43 @@ impl ScratchSpace {
         addr
     }
 
+    /// Maps `bytes` at `addr`, padded with zeros to whole pages (memory is
+    /// mapped in pages, so what a caller read up to a fault or a NUL lies in
+    /// pages that are mapped whole). For rebuilding a remote caller's
+    /// memory from the regions it sent. Fails if the pages overlap a region
+    /// already mapped or leave user space.
+    pub fn map_at(&mut self, addr: u64, bytes: &[u8], writable: bool) -> Result<(), Fault> {
+        let start = addr / PAGE_SIZE * PAGE_SIZE;
+        let end = addr
+            .checked_add(bytes.len().max(1) as u64)
+            .and_then(|e| e.checked_next_multiple_of(PAGE_SIZE))
+            .filter(|&e| e <= TASK_SIZE)
+            .ok_or(Fault { addr })?;
+        let overlaps = self
+            .regions
+            .iter()
+            .any(|r| start < r.start + r.bytes.len() as u64 && r.start < end);
+        if overlaps {
+            return Err(Fault { addr });
+        }
+        let mut page_bytes = vec![0u8; (end - start) as usize];
+        let off = (addr - start) as usize;
+        page_bytes[off..off + bytes.len()].copy_from_slice(bytes);
+        self.regions.push(Region {
+            start,
+            bytes: page_bytes,
+            writable,
+        });
+        Ok(())
+    }
+
+    /// Every mapped region as (first address, bytes, writable).
+    pub fn regions(&self) -> impl Iterator<Item = (u64, &[u8], bool)> {
+        self.regions
+            .iter()
+            .map(|r| (r.start, &r.bytes[..], r.writable))
+    }
+
     /// Maps a read-only copy of `bytes` (writes to it fault).
     pub fn put_read_only(&mut self, bytes: &[u8]) -> u64 {
         let addr = self.put(bytes);

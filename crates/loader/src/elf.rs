@@ -172,7 +172,9 @@ impl<'data> Object<'data> {
     pub fn parse(data: &'data [u8]) -> Result<Object<'data>, LoadError> {
         check_ident(data)?;
         let header = Header::parse(data).map_err(malformed)?;
-        let endian = header.endian().map_err(|_| LoadError::WrongClass("big endian".into()))?;
+        let endian = header
+            .endian()
+            .map_err(|_| LoadError::WrongClass("big endian".into()))?;
         let machine = header.e_machine(endian).0;
         if machine != elf::EM_X86_64.0 {
             return Err(LoadError::WrongMachine(machine));
@@ -282,7 +284,10 @@ impl<'data> Object<'data> {
             };
             let target = sh.sh_info(endian) as usize;
             if target >= sections.len() {
-                return Err(bad_section(name, format!("applies to section {target}, which does not exist")));
+                return Err(bad_section(
+                    name,
+                    format!("applies to section {target}, which does not exist"),
+                ));
             }
             if target == 0 {
                 return Err(bad_section(name, "applies to the null section"));

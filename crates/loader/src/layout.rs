@@ -217,7 +217,10 @@ pub fn layout(
                 return Err(bad(k, format!("symbol index {} out of range", r.sym)));
             }
             if r.offset >= section.size {
-                return Err(bad(k, format!("offset {:#x} lies outside the section", r.offset)));
+                return Err(bad(
+                    k,
+                    format!("offset {:#x} lies outside the section", r.offset),
+                ));
             }
             let kind = classify(r.r_type).map_err(|u| LoadError::UnsupportedRelocation {
                 section: section.name.to_string(),

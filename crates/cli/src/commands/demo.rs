@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use umod_abi::Errno;
-use umod_examples::{Example, COUNTER, COUNTER_USER, FAILING, HELLO, PARAMS, PROCFILE, RUST_HELLO, TICKER};
+use umod_examples::{
+    Example, COUNTER, COUNTER_USER, FAILING, HELLO, PARAMS, PROCFILE, RUST_HELLO, TICKER,
+};
 use umod_host::{Caller, Host, LocalCalls};
 use umod_loader::insmod::{self, InsmodError};
 use umod_loader::{LinkOptions, ModuleObject};
@@ -18,7 +20,9 @@ fn prompt(cmd: &str) {
 }
 
 fn insmod(host: &Host, ex: &Example, args: &[&str]) -> Result<(), InsmodError> {
-    let shown: Vec<String> = std::iter::once(format!("{}.o", ex.name)).chain(args.iter().map(|a| a.to_string())).collect();
+    let shown: Vec<String> = std::iter::once(format!("{}.o", ex.name))
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect();
     prompt(&format!("insmod {}", shown.join(" ")));
     let module = ModuleObject::parse(ex.name, ex.object)?;
     let mut calls = LocalCalls::new(host, Caller::root());
@@ -34,7 +38,11 @@ fn insmod(host: &Host, ex: &Example, args: &[&str]) -> Result<(), InsmodError> {
                 if loaded.deps.is_empty() {
                     String::new()
                 } else {
-                    let deps: Vec<String> = loaded.deps.iter().map(|d| String::from_utf8_lossy(d).into_owned()).collect();
+                    let deps: Vec<String> = loaded
+                        .deps
+                        .iter()
+                        .map(|d| String::from_utf8_lossy(d).into_owned())
+                        .collect();
                     format!(", uses {}", deps.join(", "))
                 }
             );
@@ -73,7 +81,12 @@ pub fn run() -> Result<(), String> {
     insmod(&host, &HELLO, &[]).map_err(|e| fail("hello", &e))?;
     insmod(&host, &COUNTER, &[]).map_err(|e| fail("counter", &e))?;
     insmod(&host, &COUNTER_USER, &[]).map_err(|e| fail("counter_user", &e))?;
-    insmod(&host, &PARAMS, &["irq=7", "ports=0x300,0x310", "mode=fast", "label=demo"]).map_err(|e| fail("params", &e))?;
+    insmod(
+        &host,
+        &PARAMS,
+        &["irq=7", "ports=0x300,0x310", "mode=fast", "label=demo"],
+    )
+    .map_err(|e| fail("params", &e))?;
     insmod(&host, &PROCFILE, &[]).map_err(|e| fail("procfile", &e))?;
     insmod(&host, &TICKER, &[]).map_err(|e| fail("ticker", &e))?;
     insmod(&host, &RUST_HELLO, &[]).map_err(|e| fail("rust_hello", &e))?;
@@ -82,13 +95,26 @@ pub fn run() -> Result<(), String> {
     }
 
     prompt("lsmod");
-    print!("{}", render::lsmod(&host.proc_modules().map_err(|e| e.to_string())?, false));
+    print!(
+        "{}",
+        render::lsmod(&host.proc_modules().map_err(|e| e.to_string())?, false)
+    );
 
     prompt("cat /proc/umod_hello");
-    print!("{}", String::from_utf8_lossy(&host.read_proc("umod_hello").map_err(|e| fail("/proc/umod_hello", &e))?));
+    print!(
+        "{}",
+        String::from_utf8_lossy(
+            &host
+                .read_proc("umod_hello")
+                .map_err(|e| fail("/proc/umod_hello", &e))?
+        )
+    );
 
     prompt("ksyms");
-    print!("{}", render::ksyms(&host.proc_ksyms().map_err(|e| e.to_string())?, false));
+    print!(
+        "{}",
+        render::ksyms(&host.proc_ksyms().map_err(|e| e.to_string())?, false)
+    );
 
     if rmmod(&host, "counter") != Err(Errno::EBUSY) {
         return Err("rmmod counter should be refused while counter_user uses it".into());
@@ -100,16 +126,30 @@ pub fn run() -> Result<(), String> {
     prompt("dmesg");
     print!("{}", render::dmesg(&host.dmesg()));
 
-    for name in ["rust_hello", "ticker", "procfile", "params", "counter_user", "counter", "hello"] {
+    for name in [
+        "rust_hello",
+        "ticker",
+        "procfile",
+        "params",
+        "counter_user",
+        "counter",
+        "hello",
+    ] {
         rmmod(&host, name).map_err(|e| fail(name, &e))?;
     }
     prompt("lsmod");
-    print!("{}", render::lsmod(&host.proc_modules().map_err(|e| e.to_string())?, false));
+    print!(
+        "{}",
+        render::lsmod(&host.proc_modules().map_err(|e| e.to_string())?, false)
+    );
     prompt("dmesg | tail -4");
     let log = host.dmesg();
     print!("{}", render::dmesg(&log[log.len().saturating_sub(4)..]));
     let usage = host.window_usage();
-    println!("\nwindow: {} modules, {} bytes in use", usage.blocks, usage.in_use);
+    println!(
+        "\nwindow: {} modules, {} bytes in use",
+        usage.blocks, usage.in_use
+    );
     if usage.in_use != 0 {
         return Err("window bytes leaked".into());
     }

@@ -1,5 +1,10 @@
-//! One file per subcommand.
+//! One file per subcommand (the read-only views share one).
 
 pub mod cflags;
 pub mod demo;
+pub mod depmod;
+pub mod insmod;
 pub mod modinfo;
+pub mod rmmod;
+pub mod serve;
+pub mod views;

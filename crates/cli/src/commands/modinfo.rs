@@ -6,8 +6,19 @@ use umod_loader::{module_name_from_path, ModuleObject};
 pub fn fields(module: &ModuleObject<'_>) -> Vec<(String, Vec<String>)> {
     let info = &module.modinfo;
     let mut out = Vec::new();
-    for key in ["license", "author", "description", "device", "kernel_version"] {
-        let values: Vec<String> = info.entries.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect();
+    for key in [
+        "license",
+        "author",
+        "description",
+        "device",
+        "kernel_version",
+    ] {
+        let values: Vec<String> = info
+            .entries
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect();
         if !values.is_empty() {
             out.push((key.to_string(), values));
         }
@@ -39,7 +50,8 @@ pub fn fields(module: &ModuleObject<'_>) -> Vec<(String, Vec<String>)> {
 /// Prints every field as `field: value`, or only the values of `-F FIELD`.
 pub fn run(file: &str, field: Option<&str>) -> Result<(), String> {
     let bytes = std::fs::read(file).map_err(|e| format!("modinfo: {file}: {e}"))?;
-    let module = ModuleObject::parse(&module_name_from_path(file), &bytes).map_err(|e| format!("modinfo: {file}: {e}"))?;
+    let module = ModuleObject::parse(&module_name_from_path(file), &bytes)
+        .map_err(|e| format!("modinfo: {file}: {e}"))?;
     for (key, values) in fields(&module) {
         for v in values {
             match field {

@@ -1,0 +1,68 @@
+//! `umod serve`: the machine-wide daemon, in the foreground.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use umod_daemon::{socket_path, Daemon, DaemonConfig};
+use umod_host::{HostConfig, Personality};
+
+/// Parses a size with an optional K, M or G suffix.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&s[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("bad size `{s}` (a number with an optional K, M or G)"))
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(
+    socket: Option<&Path>,
+    window: Option<&str>,
+    personality: Option<&str>,
+) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let mut host = HostConfig::default();
+    if let Some(w) = window {
+        host.window_size = parse_size(w)?;
+    }
+    if let Some(p) = personality {
+        host.personality = p.parse::<Personality>()?;
+    }
+    let mut config = DaemonConfig::new(socket_path(socket));
+    config.host = host;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| format!("cannot handle signals: {e}"))?;
+    }
+    let daemon = Daemon::bind(config).map_err(|e| e.to_string())?;
+    let removed = daemon.serve(stop).map_err(|e| format!("serve: {e}"))?;
+    tracing::info!("stopped; {} module(s) removed", removed.len());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("64M"), Ok(64 << 20));
+        assert_eq!(super::parse_size("4096"), Ok(4096));
+        assert_eq!(super::parse_size("1g"), Ok(1 << 30));
+        assert!(super::parse_size("x").is_err());
+    }
+}

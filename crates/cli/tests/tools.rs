@@ -1,0 +1,248 @@
+//! Every tool against a real daemon: success and failure output.
+
+mod common;
+use common::*;
+
+#[test]
+fn insmod_lsmod_rmmod_round_trip() {
+    let d = Daemon::start("round-trip");
+    assert_eq!(d.ok(&["insmod", "hello.o"]), "");
+    assert_eq!(d.ok(&["insmod", "counter.o"]), "");
+    assert_eq!(d.ok(&["insmod", "--oneshot", "counter_user.o"]), "");
+    let lsmod = d.ok(&["lsmod"]);
+    let proc_modules = d.ok(&["cat", "/proc/modules"]);
+    assert_eq!(
+        lsmod,
+        format!("Module                  Size  Used by    Not tainted\n{proc_modules}")
+    );
+    let lines: Vec<&str> = proc_modules.lines().collect();
+    assert!(
+        lines[0].starts_with("counter_user ") && lines[0].ends_with("   0 (unused)"),
+        "{proc_modules}"
+    );
+    assert!(lines[1].starts_with("counter ") && lines[1].ends_with("   0 [counter_user]"));
+    assert!(lines[2].starts_with("hello ") && lines[2].ends_with("   0 (unused)"));
+
+    assert_eq!(
+        d.fails(&["rmmod", "counter"]),
+        "rmmod: counter: EBUSY (Device or resource busy)\n"
+    );
+    assert_eq!(
+        d.fails(&["rmmod", "nosuch"]),
+        "rmmod: nosuch: ENOENT (No such file or directory)\n"
+    );
+    d.ok(&["rmmod", "-r", "counter_user"]);
+    d.ok(&["rmmod", "hello"]);
+    assert_eq!(d.ok(&["cat", "/proc/modules"]), "");
+}
+
+#[test]
+fn insmod_failures_name_the_module_and_the_cause() {
+    let d = Daemon::start("insmod-fail");
+    assert_eq!(
+        d.fails(&["insmod", "counter_user.o"]),
+        "insmod: counter_user.o: unresolved symbol counter_bump\n"
+    );
+    assert_eq!(
+        d.fails(&["insmod", "failing.o"]),
+        "insmod: failing.o: init_module: ENODEV (No such device)\n"
+    );
+    assert_eq!(
+        d.fails(&["insmod", "params.o", "irq=x"]),
+        "insmod: params.o: parameter irq: `x` is not a number\n"
+    );
+    assert_eq!(
+        d.fails(&["insmod", "missing.o"]),
+        "insmod: missing.o: No such file or directory (os error 2)\n"
+    );
+    std::fs::write(d.dir.join("junk.o"), b"not an object").unwrap();
+    assert_eq!(
+        d.fails(&["insmod", "junk.o"]),
+        "insmod: junk.o: not a valid ELF object: no ELF magic number\n"
+    );
+    d.ok(&["insmod", "hello.o"]);
+    assert_eq!(
+        d.fails(&["insmod", "hello.o"]),
+        "insmod: hello.o: a module named hello already exists: EEXIST (File exists)\n"
+    );
+    assert_eq!(
+        d.fails(&["insmod", "--oneshot", "failing.o"]),
+        "insmod: failing.o: init: ENODEV (No such device)\n"
+    );
+    // Nothing of the failures remains.
+    assert_eq!(d.ok(&["cat", "/proc/modules"]).lines().count(), 1);
+}
+
+#[test]
+fn insmod_options() {
+    let d = Daemon::start("insmod-options");
+    d.ok(&["insmod", "-o", "renamed", "hello.o"]);
+    d.ok(&["insmod", "-k", "counter.o"]);
+    let map = d.ok(&["insmod", "-m", "params.o", "irq=3"]);
+    assert!(map.starts_with("params loaded at 0x"), "{map}");
+    assert!(map.lines().any(|l| l.ends_with(" .text")), "{map}");
+    assert!(map.lines().any(|l| l.ends_with(" init_module")), "{map}");
+    let modules = d.ok(&["cat", "/proc/modules"]);
+    assert!(modules.contains("renamed "), "{modules}");
+    assert!(
+        modules
+            .lines()
+            .any(|l| l.starts_with("counter ") && l.ends_with(" (autoclean) (unused)")),
+        "{modules}"
+    );
+    let dmesg = d.ok(&["dmesg"]);
+    assert!(
+        dmesg.contains("] params: irq=3 ports=0x300,0,0,0 mode=auto label=none\n"),
+        "{dmesg}"
+    );
+}
+
+#[test]
+fn ksyms_dmesg_cat_and_json() {
+    let d = Daemon::start("views");
+    d.ok(&["insmod", "counter.o"]);
+    d.ok(&["insmod", "procfile.o"]);
+    let ksyms = d.ok(&["ksyms"]);
+    assert_eq!(ksyms.lines().count(), 2, "{ksyms}");
+    assert!(ksyms.lines().all(|l| l.ends_with("\t[counter]")));
+    let all = d.ok(&["ksyms", "-a"]);
+    assert!(all.lines().any(|l| l.ends_with(" printk")));
+    let json: serde_json::Value = serde_json::from_str(&d.ok(&["ksyms", "--json"])).unwrap();
+    assert_eq!(json[0]["module"], "counter");
+    let lsmod: serde_json::Value = serde_json::from_str(&d.ok(&["lsmod", "--json"])).unwrap();
+    assert_eq!(lsmod[1]["name"], "counter");
+    assert_eq!(lsmod[1]["used"], 0);
+    assert_eq!(lsmod[0]["status"][0], "unused");
+
+    let hello = d.ok(&["cat", "/proc/umod_hello"]);
+    assert!(
+        hello.starts_with("Hello from procfile: read 1 at jiffies "),
+        "{hello}"
+    );
+    assert_eq!(
+        d.fails(&["cat", "/proc/nosuch"]),
+        "cat: /proc/nosuch: ENOENT (No such file or directory)\n"
+    );
+
+    let log = d.ok(&["dmesg"]);
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("<6>[") && l.ends_with("] counter: ready")),
+        "{log}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&d.ok(&["dmesg", "--json", "-c"])).unwrap();
+    assert!(json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["text"] == "counter: ready"));
+    assert_eq!(d.ok(&["dmesg"]), "", "-c cleared the log");
+}
+
+#[test]
+fn modinfo_cflags_and_help() {
+    let d = Daemon::start("modinfo");
+    let info = d.ok(&["modinfo", "params.o"]);
+    assert!(info.contains("license:        GPL\n"), "{info}");
+    assert!(
+        info.contains("parm:           ports:Up to four I/O ports (1-4 int)\n"),
+        "{info}"
+    );
+    assert!(info.contains("depends:        printk\n"));
+    assert_eq!(d.ok(&["modinfo", "-F", "license", "params.o"]), "GPL\n");
+    assert_eq!(
+        d.ok(&["modinfo", "-F", "depends", "counter_user.o"]),
+        "counter_bump,counter_value,printk\n"
+    );
+    assert!(d
+        .fails(&["modinfo", "nosuch.o"])
+        .starts_with("modinfo: nosuch.o: "));
+    let flags = d.ok(&["cflags"]);
+    assert!(
+        flags.contains("-mcmodel=kernel") && flags.contains("kit/include"),
+        "{flags}"
+    );
+    for cmd in [
+        "insmod", "rmmod", "lsmod", "ksyms", "modinfo", "depmod", "modprobe", "dmesg", "cat",
+        "cflags", "serve", "demo",
+    ] {
+        let help = d.ok(&[cmd, "--help"]);
+        assert!(help.contains("Example: "), "{cmd} --help has no example");
+    }
+}
+
+#[test]
+fn depmod_and_modprobe() {
+    let d = Daemon::start("modprobe");
+    d.ok(&["depmod", "-b", "."]);
+    let dep = std::fs::read_to_string(d.dir.join("modules.dep")).unwrap();
+    let dir = d.dir.canonicalize().unwrap();
+    assert!(
+        dep.contains(&format!(
+            "{0}/counter_user.o: {0}/counter.o\n",
+            dir.display()
+        )),
+        "{dep}"
+    );
+    assert!(dep.contains(&format!("{}/hello.o:\n", dir.display())));
+    d.ok(&["modprobe", "-d", ".", "counter_user"]);
+    let modules = d.ok(&["cat", "/proc/modules"]);
+    assert!(
+        modules.starts_with("counter_user ") && modules.contains("\ncounter "),
+        "{modules}"
+    );
+    d.ok(&["modprobe", "-d", ".", "params", "irq=4"]);
+    assert!(d.ok(&["dmesg"]).contains("params: irq=4 "));
+    d.ok(&["modprobe", "-d", ".", "-r", "counter_user"]);
+    let modules = d.ok(&["cat", "/proc/modules"]);
+    assert!(!modules.contains("counter"), "{modules}");
+    assert_eq!(
+        d.fails(&["modprobe", "-d", ".", "nosuch"]),
+        "modprobe: can't locate module nosuch\n"
+    );
+}
+
+#[test]
+fn multi_call_links() {
+    let d = Daemon::start("links");
+    let lsmod = d.dir.join("lsmod");
+    let insmod = d.dir.join("insmod");
+    std::os::unix::fs::symlink(UMOD, &lsmod).unwrap();
+    std::os::unix::fs::symlink(UMOD, &insmod).unwrap();
+    let run = |tool: &std::path::Path, args: &[&str]| {
+        std::process::Command::new(tool)
+            .args(args)
+            .env("UMOD_SOCKET", &d.socket)
+            .current_dir(&d.dir)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        run(&insmod, &["--autoclean", "--name", "viaLink", "hello.o"])
+            .status
+            .success()
+    );
+    let out = run(&lsmod, &[]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("viaLink ") && text.contains("(autoclean)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn no_daemon_is_a_clear_error() {
+    let dir = scratch_dir("nodaemon");
+    let out = std::process::Command::new(UMOD)
+        .args(["--socket"])
+        .arg(dir.join("none.sock"))
+        .arg("lsmod")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("lsmod: cannot reach the umod daemon at "),
+        "{err}"
+    );
+}

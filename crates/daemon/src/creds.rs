@@ -1,0 +1,80 @@
+//! Who is on the other end of a connection: pid, uid and gid from
+//! `SO_PEERCRED`, and `CAP_SYS_MODULE` from the peer's effective
+//! capability set in `/proc/PID/status`.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+
+use umod_host::Caller;
+
+/// Bit of `CAP_SYS_MODULE` in a capability set.
+pub const CAP_SYS_MODULE: u32 = 16;
+
+/// The peer of `stream` as a [`Caller`].
+pub fn peer(stream: &UnixStream) -> io::Result<Caller> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `cred`, a ucred of
+    // exactly that size, for the valid descriptor of `stream`.
+    let r = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Caller {
+        pid: cred.pid as u32,
+        uid: cred.uid,
+        gid: cred.gid,
+        cap_sys_module: has_cap_sys_module(cred.pid as u32),
+    })
+}
+
+/// Whether process `pid` holds `CAP_SYS_MODULE` in its effective set. A
+/// process that is gone, or a status we cannot read, holds nothing.
+pub fn has_cap_sys_module(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| cap_eff(&s))
+        .is_some_and(|caps| caps & (1 << CAP_SYS_MODULE) != 0)
+}
+
+/// The `CapEff:` mask of a `/proc/PID/status` text.
+pub fn cap_eff(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
+    u64::from_str_radix(line["CapEff:".len()..].trim(), 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_eff_parsing() {
+        let status = "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t000001ffffffffff\n";
+        assert_eq!(cap_eff(status), Some(0x1ff_ffff_ffff));
+        assert_eq!(cap_eff("CapEff:\t0000000000000000\n"), Some(0));
+        assert_eq!(cap_eff("nothing"), None);
+    }
+
+    #[test]
+    fn peer_of_a_socket_pair_is_this_process() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let c = peer(&a).unwrap();
+        assert_eq!(c.pid, std::process::id());
+        use std::os::unix::fs::MetadataExt;
+        // /proc/self belongs to the process's effective uid.
+        assert_eq!(c.uid, std::fs::metadata("/proc/self").unwrap().uid());
+    }
+}
