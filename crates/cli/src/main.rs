@@ -197,6 +197,24 @@ enum Command {
     ///
     /// Example: gcc $(umod cflags) -c hello.c
     Cflags,
+    /// Run an unmodified program whose module syscalls (174-178) umod serves.
+    ///
+    /// Example: umod exec --embedded --uname-release 2.4.32 -- ./old-insmod hello.o
+    Exec {
+        /// Serve the calls from a private host instead of the daemon.
+        #[arg(long)]
+        embedded: bool,
+        /// The release uname reports to the program (2.4-era tools decide
+        /// by it).
+        #[arg(long, value_name = "REL")]
+        uname_release: Option<String>,
+        /// Do not serve /proc/modules and /proc/ksyms from the host.
+        #[arg(long)]
+        no_proc: bool,
+        /// The program and its arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        argv: Vec<std::ffi::OsString>,
+    },
 }
 
 /// Arguments with the tool name taken from argv[0] when invoked by a link.
@@ -268,6 +286,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             commands::views::dmesg(&mut connect(socket, "dmesg")?, clear, json)
         }
         Command::Cat { path } => commands::views::cat(&mut connect(socket, "cat")?, &path),
+        Command::Exec {
+            embedded,
+            uname_release,
+            no_proc,
+            argv,
+        } => commands::exec::run(socket, embedded, uname_release, !no_proc, argv),
         Command::Modprobe {
             dir,
             remove,

@@ -115,6 +115,7 @@ impl Client {
             call,
             args,
             regions,
+            on_behalf_of: 0,
         })? {
             Response::CallResult { ret, writes } => {
                 for (addr, bytes) in writes {

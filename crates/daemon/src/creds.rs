@@ -41,13 +41,34 @@ pub fn peer(stream: &UnixStream) -> io::Result<Caller> {
     })
 }
 
+/// The credentials of process `pid` (effective ids, CAP_SYS_MODULE), or
+/// `None` if it is gone.
+pub fn of_pid(pid: u32) -> Option<Caller> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let id = |key: &str| -> Option<u32> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..].split_whitespace().nth(1)?.parse().ok()
+    };
+    Some(Caller {
+        pid,
+        uid: id("Uid:")?,
+        gid: id("Gid:")?,
+        cap_sys_module: cap_eff(&status).is_some_and(|c| c & (1 << CAP_SYS_MODULE) != 0),
+    })
+}
+
 /// Whether process `pid` holds `CAP_SYS_MODULE` in its effective set. A
 /// process that is gone, or a status we cannot read, holds nothing.
 pub fn has_cap_sys_module(pid: u32) -> bool {
+    has_cap(pid, CAP_SYS_MODULE)
+}
+
+/// Whether process `pid` holds capability number `cap` in its effective set.
+pub fn has_cap(pid: u32, cap: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| cap_eff(&s))
-        .is_some_and(|caps| caps & (1 << CAP_SYS_MODULE) != 0)
+        .is_some_and(|caps| caps & (1 << cap) != 0)
 }
 
 /// The `CapEff:` mask of a `/proc/PID/status` text.

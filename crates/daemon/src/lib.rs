@@ -7,7 +7,9 @@
 
 pub mod client;
 pub mod creds;
+pub mod procmem;
 pub mod protocol;
+pub mod raw;
 pub mod server;
 
 pub use client::{Client, ClientError, LoadReply};

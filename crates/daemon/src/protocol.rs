@@ -85,6 +85,11 @@ pub enum Request {
         args: [u64; 5],
         /// The caller's memory the call may touch.
         regions: Vec<Region>,
+        /// The process the call is made for, when the client forwards a
+        /// call of another process (`umod exec`); 0 for the client itself.
+        /// It can only narrow privilege: the call holds CAP_SYS_MODULE if
+        /// both the client and that process do.
+        on_behalf_of: u32,
     },
     /// A one-shot load of an object.
     Load {
@@ -289,12 +294,14 @@ impl Request {
                 call,
                 args,
                 regions,
+                on_behalf_of,
             } => {
                 let mut w = header(1);
                 w.u8(*call as u8);
                 for a in args {
                     w.u64(*a);
                 }
+                w.u32(*on_behalf_of);
                 w.u32(regions.len() as u32);
                 for r in regions {
                     w.u64(r.addr);
@@ -354,6 +361,7 @@ impl Request {
                 for a in &mut args {
                     *a = r.u64()?;
                 }
+                let on_behalf_of = r.u32()?;
                 let n = r.count(13)?;
                 let mut regions = Vec::with_capacity(n);
                 for _ in 0..n {
@@ -370,6 +378,7 @@ impl Request {
                     call,
                     args,
                     regions,
+                    on_behalf_of,
                 }
             }
             2 => {
@@ -608,6 +617,7 @@ mod tests {
                     bytes: b"abc".to_vec(),
                     writable: true,
                 }],
+                on_behalf_of: 42,
             },
             Request::Load {
                 name: b"m".to_vec(),
@@ -688,7 +698,7 @@ mod tests {
         // A region count of 2^32-1 with nothing behind it.
         let mut evil = header(1).0;
         evil.push(0);
-        evil.extend_from_slice(&[0; 40]);
+        evil.extend_from_slice(&[0; 44]);
         evil.extend_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(
             Request::decode(&evil),

@@ -279,7 +279,22 @@ pub fn dispatch(host: &Host, caller: &Caller, req: Request) -> Response {
             call,
             args,
             regions,
-        } => run_call(host, caller, call, args, &regions),
+            on_behalf_of,
+        } => {
+            let caller = if on_behalf_of == 0 {
+                *caller
+            } else {
+                match creds::of_pid(on_behalf_of) {
+                    // Never more privilege than the client itself has.
+                    Some(c) => Caller {
+                        cap_sys_module: c.cap_sys_module && caller.cap_sys_module,
+                        ..c
+                    },
+                    None => return error(Errno::ESRCH, format!("no process {on_behalf_of}")),
+                }
+            };
+            run_call(host, &caller, call, args, &regions)
+        }
         Request::Load {
             name,
             object,
@@ -379,18 +394,9 @@ fn run_call(
     args: [u64; 5],
     regions: &[protocol::Region],
 ) -> Response {
-    let mut mem = ScratchSpace::new();
-    for r in regions {
-        if mem.map_at(r.addr, &r.bytes, r.writable).is_err() {
-            return error(
-                Errno::EINVAL,
-                format!(
-                    "memory region at {:#x} overlaps another or leaves user space",
-                    r.addr
-                ),
-            );
-        }
-    }
+    let Some(mut mem) = caller_memory(regions) else {
+        return error(Errno::EINVAL, "a memory region leaves user space");
+    };
     let ret: i64 = match call {
         CallKind::Create => host
             .create_module(caller, &mem, args[0], args[1])
@@ -422,6 +428,57 @@ fn run_call(
         .filter_map(|r| mem.peek(r.addr, r.bytes.len()).map(|b| (r.addr, b)))
         .collect();
     Response::CallResult { ret, writes }
+}
+
+/// Rebuilds the caller's memory from the regions it sent. Memory is mapped
+/// and protected in pages, so regions that share a page (a name and a
+/// buffer on the same stack page) share it here too.
+fn caller_memory(regions: &[protocol::Region]) -> Option<ScratchSpace> {
+    use std::collections::BTreeMap;
+    const PAGE: u64 = umod_abi::PAGE_SIZE;
+    let mut pages: BTreeMap<u64, (Vec<u8>, bool)> = BTreeMap::new();
+    for r in regions {
+        let end = r.addr.checked_add(r.bytes.len() as u64)?;
+        if end > umod_abi::TASK_SIZE {
+            return None;
+        }
+        let mut at = r.addr;
+        while at < end || (r.bytes.is_empty() && at == r.addr) {
+            let page = at / PAGE * PAGE;
+            let stop = end.min(page + PAGE);
+            let entry = pages
+                .entry(page)
+                .or_insert_with(|| (vec![0u8; PAGE as usize], false));
+            let from = (at - r.addr) as usize;
+            let n = (stop - at) as usize;
+            entry.0[(at - page) as usize..(at - page) as usize + n]
+                .copy_from_slice(&r.bytes[from..from + n]);
+            entry.1 |= r.writable;
+            if r.bytes.is_empty() {
+                break;
+            }
+            at = stop;
+        }
+    }
+    let mut mem = ScratchSpace::new();
+    let mut run: Option<(u64, Vec<u8>, bool)> = None;
+    for (page, (bytes, writable)) in pages {
+        match &mut run {
+            Some((start, data, w)) if *start + data.len() as u64 == page && *w == writable => {
+                data.extend_from_slice(&bytes)
+            }
+            _ => {
+                if let Some((start, data, w)) = run.take() {
+                    mem.map_at(start, &data, w).ok()?;
+                }
+                run = Some((page, bytes, writable));
+            }
+        }
+    }
+    if let Some((start, data, w)) = run {
+        mem.map_at(start, &data, w).ok()?;
+    }
+    Some(mem)
 }
 
 /// The socket path: the explicit one, else `$UMOD_SOCKET`, else

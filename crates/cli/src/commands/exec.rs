@@ -1,0 +1,39 @@
+//! `umod exec`: run an unmodified program whose legacy module syscalls are
+//! served by the daemon (or `--embedded`, a private host).
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use umod_daemon::raw::Embedded;
+use umod_daemon::{socket_path, Client};
+use umod_host::Host;
+use umod_intercept::{exec, Backend, ExecConfig};
+
+use crate::Failure;
+
+/// Runs `argv`; exits with its status.
+pub fn run(
+    socket: Option<&Path>,
+    embedded: bool,
+    uname_release: Option<String>,
+    proc_views: bool,
+    argv: Vec<OsString>,
+) -> Result<(), Failure> {
+    let backend = if embedded {
+        Backend::Embedded(Embedded::new(
+            Host::new().map_err(|e| Failure::new(format!("exec: cannot start a host: {e}")))?,
+        ))
+    } else {
+        Backend::Daemon(
+            Client::connect(&socket_path(socket))
+                .map_err(|e| Failure::new(format!("exec: {e}")))?,
+        )
+    };
+    let config = ExecConfig {
+        argv,
+        uname_release,
+        proc_views,
+    };
+    let code = exec(config, backend).map_err(|e| Failure::new(format!("exec: {e}")))?;
+    std::process::exit(code);
+}

@@ -1,0 +1,183 @@
+//! Unmodified programs issuing the 2.4 module syscalls, served through
+//! seccomp user notification (`umod exec`) by a private host and by the
+//! daemon, and the same C programs linked against libumod.so.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn c_source(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../intercept/tests/c")
+        .join(name)
+}
+
+fn include_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../capi/include")
+}
+
+/// The directory holding the umod binary, and libumod.so beside it.
+fn target_dir() -> PathBuf {
+    Path::new(UMOD).parent().unwrap().to_path_buf()
+}
+
+fn gcc(dir: &Path, source: &str, out: &str, extra: &[&str]) -> PathBuf {
+    let exe = dir.join(out);
+    let st = Command::new("gcc")
+        .args(["-O1", "-Wall", "-Werror"])
+        .arg(format!("-I{}", include_dir().display()))
+        .args(extra)
+        .arg(c_source(source))
+        .args(["-o"])
+        .arg(&exe)
+        .args(if extra.contains(&"-DUSE_LIBUMOD") {
+            vec![
+                format!("-L{}", target_dir().display()),
+                "-lumod".to_string(),
+            ]
+        } else {
+            vec![]
+        })
+        .status()
+        .unwrap();
+    assert!(st.success(), "gcc {source}");
+    exe
+}
+
+fn expect_all_passed(out: &Output, how: &str) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(
+        failures.is_empty(),
+        "{how}: {failures:#?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .is_some_and(|l| l.ends_with(" passed, 0 failed")),
+        "{how}: {stdout}"
+    );
+    assert!(out.status.success(), "{how}");
+}
+
+#[test]
+fn raw_syscalls_under_exec_embedded() {
+    let dir = scratch_dir("exec-embedded");
+    let prog = gcc(&dir, "legacy_calls.c", "legacy_calls", &[]);
+    let out = Command::new(UMOD)
+        .args(["exec", "--embedded", "--"])
+        .arg(&prog)
+        .output()
+        .unwrap();
+    expect_all_passed(&out, "umod exec --embedded");
+}
+
+#[test]
+fn raw_syscalls_under_exec_against_the_daemon() {
+    let d = Daemon::start("exec-daemon");
+    let prog = gcc(&d.dir, "legacy_calls.c", "legacy_calls", &[]);
+    let out = d.umod(&["exec", "--", prog.to_str().unwrap()]);
+    expect_all_passed(&out, "umod exec against the daemon");
+    // Through a shell: the filter follows the program's children.
+    let out = d.umod(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        &format!("{} && echo child-done", prog.display()),
+    ]);
+    expect_all_passed(
+        &Output {
+            stdout: out.stdout[..out.stdout.len() - "child-done\n".len()].to_vec(),
+            ..out.clone()
+        },
+        "via sh -c",
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("child-done\n"));
+}
+
+#[test]
+fn the_same_program_linked_against_libumod() {
+    let d = Daemon::start("libumod");
+    let lib = target_dir().join("libumod.so");
+    assert!(
+        lib.exists(),
+        "{} is built by cargo (crate umod-capi)",
+        lib.display()
+    );
+    let prog = gcc(&d.dir, "legacy_calls.c", "legacy_lib", &["-DUSE_LIBUMOD"]);
+    let out = Command::new(&prog)
+        .env("UMOD_SOCKET", &d.socket)
+        .env("LD_LIBRARY_PATH", target_dir())
+        .output()
+        .unwrap();
+    expect_all_passed(&out, "linked against libumod.so");
+}
+
+#[test]
+fn a_c_insmod_loads_a_module_the_daemon_lists() {
+    let d = Daemon::start("mini-insmod");
+    let insmod = gcc(&d.dir, "mini_insmod.c", "mini_insmod", &[]);
+    let out = d.umod(&[
+        "exec",
+        "--",
+        insmod.to_str().unwrap(),
+        "hello.o",
+        "hello",
+        "--keep",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("loaded hello at 0x"));
+    let lsmod = d.ok(&["lsmod"]);
+    assert!(
+        lsmod
+            .lines()
+            .any(|l| l.starts_with("hello ") && l.ends_with(" (unused)")),
+        "{lsmod}"
+    );
+    assert!(d.ok(&["dmesg"]).contains("] Hello, world\n"));
+    d.ok(&["rmmod", "hello"]);
+    // And a run that deletes what it loaded leaves nothing.
+    let out = d.umod(&["exec", "--", insmod.to_str().unwrap(), "hello.o", "hello"]);
+    assert!(out.status.success());
+    assert_eq!(d.ok(&["cat", "/proc/modules"]), "");
+}
+
+#[test]
+fn proc_views_uname_and_exit_status() {
+    let d = Daemon::start("exec-views");
+    d.ok(&["insmod", "counter.o"]);
+    let out = d.umod(&["exec", "--", "cat", "/proc/modules"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("counter "),
+        "{out:?}"
+    );
+    let out = d.umod(&["exec", "--", "cat", "/proc/ksyms"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("counter_bump\t[counter]"));
+    // Other files are opened for real.
+    let out = d.umod(&["exec", "--", "cat", "/proc/self/comm"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "cat\n");
+    let out = d.umod(&["exec", "--uname-release", "2.4.32", "--", "uname", "-r"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2.4.32\n");
+    let out = d.umod(&["exec", "--", "sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+    // Like a shell: 127 when the program cannot be run.
+    let out = d.umod(&["exec", "--", "/nonexistent/prog"]);
+    assert_eq!(out.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("/nonexistent/prog: No such file or directory"));
+    let out = d.umod(&["exec", "--", "no-such-command-anywhere"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "exec: no-such-command-anywhere: command not found\n"
+    );
+}

@@ -1,0 +1,279 @@
+//! Launching the program under the filter, and serving its notifications.
+
+use std::ffi::{CString, OsString};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use umod_abi::Errno;
+use umod_daemon::procmem::ProcessMemory;
+use umod_daemon::protocol::{Request, Response};
+use umod_daemon::raw::{self, Backend as CallBackend};
+
+use crate::filter::{self, SYS_OPEN, SYS_OPENAT, SYS_UNAME};
+use crate::sys;
+
+/// Where the intercepted calls go.
+pub enum Backend {
+    /// The machine's daemon.
+    Daemon(umod_daemon::Client),
+    /// A private host in the supervisor.
+    Embedded(raw::Embedded),
+}
+
+impl CallBackend for Backend {
+    fn request(&mut self, req: Request) -> Result<Response, Errno> {
+        match self {
+            Backend::Daemon(c) => CallBackend::request(c, req),
+            Backend::Embedded(e) => e.request(req),
+        }
+    }
+}
+
+/// What to run and how.
+pub struct ExecConfig {
+    /// The program and its arguments.
+    pub argv: Vec<OsString>,
+    /// Release `uname` reports to the program, if any.
+    pub uname_release: Option<String>,
+    /// Serve `/proc/modules` and `/proc/ksyms` opens from the host.
+    pub proc_views: bool,
+}
+
+/// Why the program could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// No program given, or not found.
+    #[error("{0}")]
+    Program(String),
+    /// The filter could not be installed.
+    #[error(
+        "cannot install the seccomp filter: {0} (needs Linux 5.9+ with seccomp user notification)"
+    )]
+    Filter(std::io::Error),
+    /// Another system failure.
+    #[error("{0}")]
+    System(#[from] std::io::Error),
+}
+
+/// Finds `prog` the way a shell would (a path with a `/` as it is).
+fn resolve(prog: &Path) -> Option<PathBuf> {
+    if prog.as_os_str().as_bytes().contains(&b'/') {
+        return Some(prog.to_path_buf());
+    }
+    std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(prog))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.is_file())
+}
+
+fn cstring(s: &[u8]) -> Result<CString, ExecError> {
+    CString::new(s).map_err(|_| ExecError::Program("an argument holds a NUL byte".into()))
+}
+
+/// Runs the program, serving its module syscalls from `backend`; returns
+/// its exit code (128 + signal if it was killed).
+pub fn exec(config: ExecConfig, mut backend: Backend) -> Result<i32, ExecError> {
+    let prog = config
+        .argv
+        .first()
+        .ok_or_else(|| ExecError::Program("no program to run".into()))?;
+    let path = resolve(Path::new(prog)).ok_or_else(|| {
+        ExecError::Program(format!("{}: command not found", prog.to_string_lossy()))
+    })?;
+    let path = cstring(path.as_os_str().as_bytes())?;
+    let argv = config
+        .argv
+        .iter()
+        .map(|a| cstring(a.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let env = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            cstring(&kv)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let program = filter::program(&filter::syscalls(
+        config.uname_release.is_some(),
+        config.proc_views,
+    ));
+    // Without CAP_SYS_ADMIN (21) a process may only install a filter under
+    // no_new_privs.
+    let need_nnp = !umod_daemon::creds::has_cap(std::process::id(), 21);
+    let (ours, theirs) = UnixStream::pair()?;
+
+    let pid = sys::fork()?;
+    if pid == 0 {
+        // The child: only system calls from here to exec.
+        drop(ours);
+        let fd = theirs.as_raw_fd();
+        if need_nnp && sys::set_no_new_privs().is_err() {
+            sys::write_all(fd, b"E");
+            sys::exit_child(127);
+        }
+        match sys::install_filter(&program) {
+            Ok(listener) => {
+                if sys::send_fd(fd, listener).is_err() {
+                    sys::exit_child(127);
+                }
+            }
+            Err(e) => {
+                let code = e.raw_os_error().unwrap_or(0);
+                sys::write_all(fd, &[b'F', code as u8]);
+                sys::exit_child(127);
+            }
+        }
+        let err = sys::execve(&path, &argv, &env);
+        let msg = format!("umod exec: {}: {err}\n", path.to_string_lossy());
+        sys::write_all(2, msg.as_bytes());
+        sys::exit_child(127);
+    }
+    drop(theirs);
+    let listener = match sys::recv_fd(ours.as_raw_fd()) {
+        Ok(l) => l,
+        Err(_) => {
+            let mut why = [0u8; 2];
+            let n = std::io::Read::read(&mut &ours, &mut why).unwrap_or(0);
+            let _ = wait_exit(pid);
+            return Err(ExecError::Filter(match (n, why[0]) {
+                (2, b'F') => std::io::Error::from_raw_os_error(i32::from(why[1])),
+                (_, b'E') => std::io::Error::other("cannot set no_new_privs"),
+                _ => std::io::Error::other("the child did not send the listener"),
+            }));
+        }
+    };
+    sys::notif_sync_wakeup(&listener);
+    serve(&listener, pid, &config, &mut backend)
+}
+
+fn wait_exit(pid: libc::pid_t) -> Result<i32, ExecError> {
+    loop {
+        if let Some(status) = sys::try_wait(pid)? {
+            return Ok(exit_code(status));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+fn exit_code(status: i32) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        1
+    }
+}
+
+/// Serves notifications until the program exits.
+fn serve(
+    listener: &OwnedFd,
+    pid: libc::pid_t,
+    config: &ExecConfig,
+    backend: &mut Backend,
+) -> Result<i32, ExecError> {
+    loop {
+        let (readable, hung_up) = sys::poll_in(listener.as_raw_fd(), 50)?;
+        if readable {
+            if let Ok(n) = sys::notif_recv(listener) {
+                handle(listener, &n, config, backend);
+            }
+        }
+        if let Some(status) = sys::try_wait(pid)? {
+            return Ok(exit_code(status));
+        }
+        if hung_up && !readable {
+            return wait_exit(pid);
+        }
+    }
+}
+
+fn reply(listener: &OwnedFd, id: u64, ret: i64) {
+    let _ = match Errno::from_return(ret) {
+        Some(e) => sys::notif_send(listener, id, 0, -e.0, false),
+        None => sys::notif_send(listener, id, ret, 0, false),
+    };
+}
+
+fn handle(listener: &OwnedFd, n: &sys::Notif, config: &ExecConfig, backend: &mut Backend) {
+    let args = n.data.args;
+    let nr = n.data.nr;
+    if let Some(call) = raw::call_of(i64::from(nr)) {
+        let mut valid = || sys::notif_id_valid(listener, n.id);
+        if let Some(ret) = raw::forward(backend, n.pid, n.pid, call, args, &mut valid) {
+            reply(listener, n.id, ret);
+        }
+        return;
+    }
+    match nr {
+        SYS_UNAME => {
+            let Some(release) = &config.uname_release else {
+                let _ = sys::notif_send(listener, n.id, 0, 0, true);
+                return;
+            };
+            let ret = match sys::uname_bytes() {
+                Ok(mut u) => {
+                    let field = &mut u[130..195];
+                    field.fill(0);
+                    let r = release.as_bytes();
+                    let len = r.len().min(64);
+                    field[..len].copy_from_slice(&r[..len]);
+                    if ProcessMemory::of(n.pid).write(args[0], &u) {
+                        0
+                    } else {
+                        Errno::EFAULT.as_negative()
+                    }
+                }
+                Err(_) => Errno::EFAULT.as_negative(),
+            };
+            if sys::notif_id_valid(listener, n.id) {
+                reply(listener, n.id, ret);
+            }
+        }
+        SYS_OPEN | SYS_OPENAT => {
+            let (path_arg, flags) = if nr == SYS_OPEN {
+                (args[0], args[1])
+            } else {
+                (args[1], args[2])
+            };
+            let path = ProcessMemory::of(n.pid).name(path_arg);
+            let path = path.split(|&c| c == 0).next().unwrap_or_default();
+            let request = match path {
+                b"/proc/modules" => Some(Request::ProcModules),
+                b"/proc/ksyms" => Some(Request::ProcKsyms),
+                _ => None,
+            };
+            let read_only = flags as i32 & libc::O_ACCMODE == libc::O_RDONLY;
+            match request.filter(|_| read_only) {
+                Some(req) => {
+                    let text = match backend.request(req) {
+                        Ok(Response::Text(t)) => t,
+                        _ => Vec::new(),
+                    };
+                    let served = sys::notif_id_valid(listener, n.id)
+                        && sys::memfd_with("umod-proc", &text)
+                            .and_then(|fd| sys::notif_addfd_send(listener, n.id, &fd))
+                            .is_ok();
+                    if !served {
+                        let _ = sys::notif_send(listener, n.id, 0, 0, true);
+                    }
+                }
+                // Any other file: the real open.
+                None => {
+                    let _ = sys::notif_send(listener, n.id, 0, 0, true);
+                }
+            }
+        }
+        _ => {
+            let _ = sys::notif_send(listener, n.id, 0, 0, true);
+        }
+    }
+}
