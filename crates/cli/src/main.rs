@@ -211,6 +211,10 @@ enum Command {
         /// Do not serve /proc/modules and /proc/ksyms from the host.
         #[arg(long)]
         no_proc: bool,
+        /// Answer every module call with 0 without doing anything (to
+        /// measure the cost of interception itself).
+        #[arg(long, hide = true)]
+        null_supervisor: bool,
         /// The program and its arguments.
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         argv: Vec<std::ffi::OsString>,
@@ -290,8 +294,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             embedded,
             uname_release,
             no_proc,
+            null_supervisor,
             argv,
-        } => commands::exec::run(socket, embedded, uname_release, !no_proc, argv),
+        } => commands::exec::run(
+            socket,
+            embedded,
+            uname_release,
+            !no_proc,
+            null_supervisor,
+            argv,
+        ),
         Command::Modprobe {
             dir,
             remove,

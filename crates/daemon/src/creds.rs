@@ -44,17 +44,51 @@ pub fn peer(stream: &UnixStream) -> io::Result<Caller> {
 /// The credentials of process `pid` (effective ids, CAP_SYS_MODULE), or
 /// `None` if it is gone.
 pub fn of_pid(pid: u32) -> Option<Caller> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let id = |key: &str| -> Option<u32> {
-        let line = status.lines().find(|l| l.starts_with(key))?;
-        line[key.len()..].split_whitespace().nth(1)?.parse().ok()
-    };
+    use std::os::unix::fs::MetadataExt;
+    // The owner of /proc/PID is the process's effective uid and gid.
+    let meta = std::fs::metadata(format!("/proc/{pid}")).ok()?;
     Some(Caller {
         pid,
-        uid: id("Uid:")?,
-        gid: id("Gid:")?,
-        cap_sys_module: cap_eff(&status).is_some_and(|c| c & (1 << CAP_SYS_MODULE) != 0),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        cap_sys_module: effective_caps(pid)? & (1 << CAP_SYS_MODULE) != 0,
     })
+}
+
+/// The effective capability set of process `pid` (`capget`, one system
+/// call: this is on the path of every privileged forwarded call).
+pub fn effective_caps(pid: u32) -> Option<u64> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: pid as i32,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget reads the header and writes two Data structs, the
+    // layout of _LINUX_CAPABILITY_VERSION_3.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut header as *mut Header,
+            data.as_mut_ptr(),
+        )
+    };
+    if r != 0 {
+        return None;
+    }
+    Some(u64::from(data[0].effective) | u64::from(data[1].effective) << 32)
 }
 
 /// Whether process `pid` holds `CAP_SYS_MODULE` in its effective set. A
@@ -65,10 +99,7 @@ pub fn has_cap_sys_module(pid: u32) -> bool {
 
 /// Whether process `pid` holds capability number `cap` in its effective set.
 pub fn has_cap(pid: u32, cap: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| cap_eff(&s))
-        .is_some_and(|caps| caps & (1 << cap) != 0)
+    effective_caps(pid).is_some_and(|caps| caps & (1 << cap) != 0)
 }
 
 /// The `CapEff:` mask of a `/proc/PID/status` text.
@@ -87,6 +118,14 @@ mod tests {
         assert_eq!(cap_eff(status), Some(0x1ff_ffff_ffff));
         assert_eq!(cap_eff("CapEff:\t0000000000000000\n"), Some(0));
         assert_eq!(cap_eff("nothing"), None);
+    }
+
+    #[test]
+    fn capget_agrees_with_proc_status() {
+        let pid = std::process::id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        assert_eq!(effective_caps(pid), cap_eff(&status));
+        assert_eq!(effective_caps(0x7fff_fff0), None, "no such process");
     }
 
     #[test]

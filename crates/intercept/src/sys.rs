@@ -261,13 +261,13 @@ pub fn notif_addfd_send(listener: &OwnedFd, id: u64, fd: &OwnedFd) -> io::Result
 /// Asks the kernel to wake the target on our CPU when we answer
 /// (`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`, Linux 6.6+); best effort.
 pub fn notif_sync_wakeup(listener: &OwnedFd) {
-    let mut flags: u64 = 1;
-    // SAFETY: the ioctl reads one u64.
+    const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: libc::c_ulong = 1;
+    // SAFETY: this ioctl takes its flags by value, not through a pointer.
     unsafe {
         libc::ioctl(
             listener.as_raw_fd(),
             libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS,
-            &mut flags,
+            SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP,
         )
     };
 }
@@ -312,4 +312,51 @@ pub fn uname_bytes() -> io::Result<[u8; 390]> {
         }
     }
     Ok(out)
+}
+
+/// The signal the child watcher sends to interrupt a blocking receive.
+pub const WAKE_SIGNAL: libc::c_int = libc::SIGUSR2;
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
+
+/// Makes [`WAKE_SIGNAL`] interrupt blocking calls (no `SA_RESTART`)
+/// without doing anything else.
+pub fn install_wake_handler() -> io::Result<()> {
+    // SAFETY: a zeroed sigaction with an empty handler that touches
+    // nothing; sigemptyset initialises the mask.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = ignore_signal as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        check(libc::sigaction(WAKE_SIGNAL, &sa, std::ptr::null_mut())).map(drop)
+    }
+}
+
+/// This thread's id, for [`wake`].
+pub fn this_thread() -> libc::pthread_t {
+    // SAFETY: pthread_self has no preconditions.
+    unsafe { libc::pthread_self() }
+}
+
+/// Interrupts `thread`'s blocking call with [`WAKE_SIGNAL`].
+pub fn wake(thread: libc::pthread_t) {
+    // SAFETY: `thread` is the supervisor's main thread, alive while the
+    // watcher runs (the supervisor joins the watcher before returning).
+    unsafe { libc::pthread_kill(thread, WAKE_SIGNAL) };
+}
+
+/// `waitpid(pid, 0)`: blocks until the child ends; its raw status.
+pub fn wait(pid: libc::pid_t) -> io::Result<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r >= 0 {
+            return Ok(status);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
 }

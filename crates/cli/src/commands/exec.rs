@@ -17,9 +17,10 @@ pub fn run(
     embedded: bool,
     uname_release: Option<String>,
     proc_views: bool,
+    null: bool,
     argv: Vec<OsString>,
 ) -> Result<(), Failure> {
-    let backend = if embedded {
+    let backend = if embedded || null {
         Backend::Embedded(Embedded::new(
             Host::new().map_err(|e| Failure::new(format!("exec: cannot start a host: {e}")))?,
         ))
@@ -33,6 +34,7 @@ pub fn run(
         argv,
         uname_release,
         proc_views,
+        null,
     };
     let code = exec(config, backend).map_err(|e| Failure::new(format!("exec: {e}")))?;
     std::process::exit(code);
