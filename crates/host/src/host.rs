@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use umod_abi::module::MODULE_HEADER_SIZE;
 use umod_abi::{Errno, PAGE_SIZE};
@@ -28,6 +29,9 @@ pub struct HostConfig {
     pub personality: Personality,
     /// Bytes of text the printk ring keeps. Default 64 KiB.
     pub log_buf_len: usize,
+    /// How long one call into module code may run before the watchdog
+    /// reports it in the log. Default 5 s.
+    pub watchdog: Duration,
 }
 
 impl Default for HostConfig {
@@ -36,6 +40,7 @@ impl Default for HostConfig {
             window_size: DEFAULT_WINDOW_SIZE,
             personality: Personality::Linux24,
             log_buf_len: DEFAULT_LOG_BUF_LEN,
+            watchdog: Duration::from_secs(5),
         }
     }
 }
@@ -60,6 +65,8 @@ pub struct ModuleSnapshot {
     /// The first 184 bytes at the header address, then the created name
     /// and its NUL (what a failed `init_module` must leave untouched).
     pub header: Vec<u8>,
+    /// Its code has faulted (an oops); it is tainted.
+    pub oopsed: bool,
 }
 
 /// The whole observable state, for proving that a refused call changed
@@ -133,6 +140,7 @@ impl Host {
             kernel,
             config.personality,
             jiffies,
+            config.watchdog,
             state,
         ));
         let ticker = crate::ticker::start(Arc::downgrade(&shared));
@@ -304,6 +312,17 @@ impl Host {
         Ok(self.shared.lock()?.exports.lookup(name.as_bytes()))
     }
 
+    /// Taint flags: `TAINT_DIE` after an oops, `TAINT_PROPRIETARY_MODULE`
+    /// and `TAINT_FORCED_MODULE` as tools report them.
+    pub fn taint(&self) -> u64 {
+        self.shared.kernel.taint()
+    }
+
+    /// Adds taint flags (what 2.4's insmod wrote to /proc/sys/kernel/tainted).
+    pub fn add_taint(&self, bits: u64) {
+        self.shared.kernel.add_taint(bits)
+    }
+
     /// The `/proc/modules` text.
     pub fn proc_modules(&self) -> Result<Vec<u8>, Errno> {
         let st = self.shared.lock()?;
@@ -387,6 +406,7 @@ impl Host {
                         .map(|&(u, _)| st.name_of(u).to_vec())
                         .collect(),
                     header,
+                    oopsed: sh.kernel.has_oopsed(m.id),
                 }
             })
             .collect();

@@ -43,6 +43,7 @@ mod exports;
 mod host;
 mod local_calls;
 mod oneshot;
+mod oops;
 mod procfs;
 pub mod services;
 mod state;

@@ -7,7 +7,7 @@ use umod_abi::{
 use umod_abi::Errno;
 
 use crate::calls::query::{header_size, reported_usecount};
-use crate::exec;
+use crate::oops;
 use crate::services::proc;
 use crate::state::{Shared, State};
 
@@ -112,7 +112,9 @@ pub(crate) fn read_entry(sh: &Shared, st: &State, name: &[u8]) -> Result<Vec<u8>
     while out.len() < MAX_PROC_TEXT {
         w.zero(start_at, 16);
         let args = [page, start_at, pos, PROC_BLOCK, eof_at, data];
-        let n = exec::call_module(&sh.kernel, Some(owner.id), read_proc, args);
+        let Ok(n) = oops::run(sh, owner, "a /proc read", read_proc, args) else {
+            return Err(Errno::EIO);
+        };
         if n < 0 {
             return Err(Errno(-n));
         }

@@ -107,6 +107,8 @@ pub(crate) struct Shared {
     pub kernel: Arc<Kernel>,
     pub personality: Personality,
     pub jiffies_addr: u64,
+    /// How long module code may run before the watchdog reports it.
+    pub watchdog: std::time::Duration,
     state: Mutex<State>,
 }
 
@@ -152,6 +154,7 @@ impl Shared {
         kernel: Arc<Kernel>,
         personality: Personality,
         jiffies_addr: u64,
+        watchdog: std::time::Duration,
         state: State,
     ) -> Shared {
         Shared {
@@ -160,6 +163,7 @@ impl Shared {
             kernel,
             personality,
             jiffies_addr,
+            watchdog,
             state: Mutex::new(state),
         }
     }
@@ -167,6 +171,24 @@ impl Shared {
     /// Takes the big lock. Module code that calls back into the same host
     /// (through an export of the embedding program) gets `EDEADLK` instead
     /// of a deadlock.
+    /// Takes the big lock if nobody holds it (the clock thread must not
+    /// wait behind module code that never returns).
+    pub fn try_lock(&self) -> Option<StateGuard<'_>> {
+        if HELD.with(|h| h.borrow().contains(&self.id)) {
+            return None;
+        }
+        let guard = match self.state.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        HELD.with(|h| h.borrow_mut().push(self.id));
+        Some(StateGuard {
+            guard,
+            host: self.id,
+        })
+    }
+
     pub fn lock(&self) -> Result<StateGuard<'_>, Errno> {
         if HELD.with(|h| h.borrow().contains(&self.id)) {
             return Err(Errno::EDEADLK);

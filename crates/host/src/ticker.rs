@@ -7,7 +7,7 @@ use std::sync::Weak;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::exec;
+use crate::oops;
 use crate::services::timers::{TIMER_DATA, TIMER_FUNCTION, TIMER_SIZE};
 use crate::services::{HZ, KERN_WARNING};
 use crate::state::Shared;
@@ -27,6 +27,7 @@ pub(crate) fn start(shared: Weak<Shared>) -> (mpsc::Sender<()>, JoinHandle<()>) 
                 .mapping()
                 .atomic_u64(sh.jiffies_addr)
                 .store(now, Ordering::Relaxed);
+            sh.kernel.watchdog(std::time::Instant::now(), sh.watchdog);
             if sh.kernel.timers().any_due(now) {
                 run_due_timers(&sh, now);
             }
@@ -44,7 +45,8 @@ pub(crate) fn start(shared: Weak<Shared>) -> (mpsc::Sender<()>, JoinHandle<()>) 
 /// no module can go away meanwhile). A timer whose struct or function is
 /// not inside a live module block is dropped with a warning.
 fn run_due_timers(sh: &Shared, now: u64) {
-    let Ok(st) = sh.lock() else {
+    // Busy (module code running, perhaps never returning): next tick.
+    let Some(st) = sh.try_lock() else {
         return;
     };
     let due = sh.kernel.timers().take_due(now);
@@ -76,6 +78,7 @@ fn run_due_timers(sh: &Shared, now: u64) {
             );
             continue;
         }
-        exec::call_module(&sh.kernel, Some(m.id), function, [data, 0, 0, 0, 0, 0]);
+        // A timer that faults is gone: it was detached before the call.
+        let _ = oops::run(sh, m, "a timer", function, [data, 0, 0, 0, 0, 0]);
     }
 }

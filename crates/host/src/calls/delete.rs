@@ -5,7 +5,7 @@ use umod_abi::{
 };
 
 use super::get_mod_name;
-use crate::exec;
+use crate::oops;
 use crate::state::{Shared, State};
 use crate::user::UserMemory;
 
@@ -36,7 +36,11 @@ pub(crate) fn delete_module(
 pub(crate) fn in_use(sh: &Shared, st: &State, idx: usize) -> bool {
     let m = &st.modules[idx];
     if m.image.can_unload != 0 {
-        exec::call_module(&sh.kernel, Some(m.id), m.image.can_unload, [0; 6]) != 0
+        // A can_unload that faults says nothing: take the module as busy.
+        !matches!(
+            oops::run(sh, m, "can_unload", m.image.can_unload, [0; 6]),
+            Ok(0)
+        )
     } else {
         sh.usecount(m) != 0
     }
@@ -86,7 +90,8 @@ pub(crate) fn free_module(sh: &Shared, st: &mut State, idx: usize, tag_freed: bo
     let m = &st.modules[idx];
     if sh.flags(m) & MOD_RUNNING != 0 {
         if m.image.cleanup != 0 {
-            exec::call_module(&sh.kernel, Some(m.id), m.image.cleanup, [0; 6]);
+            // A cleanup that faults is not run again: the module goes anyway.
+            let _ = oops::run(sh, m, "cleanup", m.image.cleanup, [0; 6]);
         }
         sh.clear_flags(&st.modules[idx], MOD_RUNNING);
     }

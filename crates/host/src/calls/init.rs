@@ -12,7 +12,7 @@ use umod_abi::{
 };
 
 use super::{get_mod_name, mod_bound};
-use crate::exec;
+use crate::oops;
 use crate::services::{KERN_ERR, KERN_INFO};
 use crate::state::{ImageFacts, Shared, State};
 use crate::user::UserMemory;
@@ -296,7 +296,10 @@ pub(crate) fn run_init(sh: &Shared, st: &mut State, id: u64) -> Result<(), Errno
     sh.set_usecount(m, 1);
     sh.or_flags(m, MOD_INITIALIZING);
     if init != 0 {
-        let r = exec::call_module(&sh.kernel, Some(id), init, [0; 6]);
+        // An init that faults fails like one that returns an error: the
+        // entry stays, uninitialized, and can be deleted.
+        let r =
+            oops::run(sh, m, "init", init, [0; 6]).unwrap_or(Errno::EFAULT.as_negative() as i32);
         if r != 0 {
             sh.set_usecount(m, 0);
             sh.clear_flags(m, MOD_INITIALIZING);

@@ -28,7 +28,31 @@ pub struct Kernel {
     /// A page (plus `start` and `eof` words) that proc read functions
     /// fill; used under the big lock only.
     proc_page: u64,
+    /// Module code running now, for the watchdog.
+    running: Mutex<Vec<RunningCall>>,
+    next_call: std::sync::atomic::AtomicU64,
+    /// Taint flags (`TAINT_*`).
+    taint: std::sync::atomic::AtomicU64,
+    /// Modules whose code faulted.
+    oopsed: Mutex<std::collections::HashSet<u64>>,
 }
+
+/// A call into module code in progress.
+#[derive(Debug)]
+struct RunningCall {
+    token: u64,
+    module: Vec<u8>,
+    what: &'static str,
+    started: Instant,
+    reported: bool,
+}
+
+/// A module without a GPL-compatible licence was loaded (`P`).
+pub const TAINT_PROPRIETARY_MODULE: u64 = 1;
+/// A module was loaded with `-f` despite a version mismatch (`F`).
+pub const TAINT_FORCED_MODULE: u64 = 2;
+/// Module code faulted: the host carried on after an oops (`D`).
+pub const TAINT_DIE: u64 = 1 << 7;
 
 /// Length of one jiffy: 2.4's `HZ` is 100 on x86.
 pub const HZ: u64 = 100;
@@ -47,7 +71,95 @@ impl Kernel {
             timers: Mutex::new(TimerQueue::default()),
             procs: Mutex::new(ProcTable::new(proc_slots)),
             proc_page,
+            running: Mutex::new(Vec::new()),
+            next_call: std::sync::atomic::AtomicU64::new(0),
+            taint: std::sync::atomic::AtomicU64::new(0),
+            oopsed: Mutex::new(std::collections::HashSet::new()),
         }
+    }
+
+    /// Records a call into module code; returns its token.
+    pub(crate) fn call_started(&self, module: &[u8], what: &'static str, started: Instant) -> u64 {
+        let token = self
+            .next_call
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(RunningCall {
+                token,
+                module: module.to_vec(),
+                what,
+                started,
+                reported: false,
+            });
+        token
+    }
+
+    /// The call `token` returned.
+    pub(crate) fn call_finished(&self, token: u64) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = running.iter().position(|c| c.token == token) {
+            running.swap_remove(i);
+        }
+    }
+
+    /// Logs, once each, the calls into module code that have run longer
+    /// than `limit` (an init stuck in a loop, say). They are not stopped:
+    /// code interrupted at an arbitrary point could leave host state
+    /// half-changed.
+    pub(crate) fn watchdog(&self, now: Instant, limit: Duration) {
+        let mut stuck = Vec::new();
+        {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            for c in running
+                .iter_mut()
+                .filter(|c| !c.reported && now - c.started >= limit)
+            {
+                c.reported = true;
+                stuck.push((
+                    String::from_utf8_lossy(&c.module).into_owned(),
+                    c.what,
+                    now - c.started,
+                ));
+            }
+        }
+        for (module, what, for_how_long) in stuck {
+            self.log(
+                KERN_ERR,
+                &format!(
+                    "watchdog: {module}: {what} has been running for {} ms without returning",
+                    for_how_long.as_millis()
+                ),
+            );
+        }
+    }
+
+    /// Adds taint flags.
+    pub(crate) fn add_taint(&self, bits: u64) {
+        self.taint
+            .fetch_or(bits, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The taint flags.
+    pub fn taint(&self) -> u64 {
+        self.taint.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Marks module `id` as having faulted.
+    pub(crate) fn mark_oopsed(&self, id: u64) {
+        self.oopsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id);
+    }
+
+    /// Whether module `id` has faulted.
+    pub(crate) fn has_oopsed(&self, id: u64) -> bool {
+        self.oopsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&id)
     }
 
     /// The pending timers.
@@ -206,6 +318,8 @@ pub unsafe extern "C" fn umod_proc_remove(name: *const c_char, len: usize) {
     }
 }
 
+/// `KERN_ALERT`, the level of oops reports.
+pub const KERN_ALERT: u8 = 1;
 /// `KERN_ERR`, the level of the host's own complaints about bad images.
 pub const KERN_ERR: u8 = 3;
 /// `KERN_WARNING`.
