@@ -3,13 +3,28 @@
 
 use umod_host::LogRecord;
 
+/// The taint letters (`P` proprietary module, `F` forced load, `D` an
+/// oops), or `Not tainted`.
+pub fn taint(bits: u64) -> String {
+    let letters: String = [(1u64, 'P'), (2, 'F'), (1 << 7, 'D')]
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, l)| *l)
+        .collect();
+    if letters.is_empty() {
+        "Not tainted".into()
+    } else {
+        format!("Tainted: {letters}")
+    }
+}
+
 /// `lsmod`: modutils' header, then the `/proc/modules` lines.
-pub fn lsmod(proc_modules: &[u8], tainted: bool) -> String {
+pub fn lsmod(proc_modules: &[u8], taint_bits: u64) -> String {
     let mut out = format!(
         "{:<24}{:>4}  Used by    {}\n",
         "Module",
         "Size",
-        if tainted { "Tainted: P" } else { "Not tainted" }
+        taint(taint_bits)
     );
     out.push_str(&String::from_utf8_lossy(proc_modules));
     out
@@ -46,8 +61,15 @@ mod tests {
 
     #[test]
     fn lsmod_header_and_lines() {
-        let t = lsmod(b"hello                    190   0 (unused)\n", false);
+        let t = lsmod(b"hello                    190   0 (unused)\n", 0);
         assert_eq!(t, "Module                  Size  Used by    Not tainted\nhello                    190   0 (unused)\n");
+    }
+
+    #[test]
+    fn taint_letters() {
+        assert_eq!(taint(0), "Not tainted");
+        assert_eq!(taint(1), "Tainted: P");
+        assert_eq!(taint(1 | 128), "Tainted: PD");
     }
 
     #[test]

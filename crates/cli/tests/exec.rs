@@ -181,3 +181,25 @@ fn proc_views_uname_and_exit_status() {
         "exec: no-such-command-anywhere: command not found\n"
     );
 }
+
+#[test]
+fn the_programs_taint_file_is_the_hosts() {
+    let d = Daemon::start("exec-taint");
+    let machine_before = std::fs::read_to_string("/proc/sys/kernel/tainted").unwrap();
+    let script = "cat /proc/sys/kernel/tainted; echo 1 > /proc/sys/kernel/tainted; sleep 0.3; cat /proc/sys/kernel/tainted";
+    let out = d.umod(&["exec", "--", "sh", "-c", script]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "0\n1\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(d
+        .ok(&["lsmod"])
+        .starts_with("Module                  Size  Used by    Tainted: P\n"));
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/tainted").unwrap(),
+        machine_before,
+        "the machine is untouched"
+    );
+}

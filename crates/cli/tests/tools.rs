@@ -246,3 +246,33 @@ fn no_daemon_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_proprietary_module_taints_the_host() {
+    let d = Daemon::start("taint");
+    assert!(d
+        .ok(&["lsmod"])
+        .starts_with("Module                  Size  Used by    Not tainted\n"));
+    let mut object = std::fs::read(d.dir.join("hello.o")).unwrap();
+    let at = object
+        .windows(11)
+        .position(|w| w == b"license=GPL")
+        .unwrap();
+    object[at + 8..at + 11].copy_from_slice(b"BSD");
+    std::fs::write(d.dir.join("closed.o"), &object).unwrap();
+    d.ok(&["insmod", "closed.o"]);
+    assert!(d
+        .ok(&["lsmod"])
+        .starts_with("Module                  Size  Used by    Tainted: P\n"));
+}
+
+#[test]
+fn socket_mode_and_depmod_errors() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = Daemon::start("mode");
+    let mode = std::fs::metadata(&d.socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o666);
+    assert!(d
+        .fails(&["depmod", "-b", "/nonexistent/dir"])
+        .starts_with("depmod: /nonexistent/dir: "));
+}

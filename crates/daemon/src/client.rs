@@ -203,6 +203,20 @@ impl Client {
         self.request(&Request::Status)
     }
 
+    /// The host's taint flags.
+    pub fn taint(&mut self) -> Result<u64, ClientError> {
+        match self.status()? {
+            Response::Status { taint, .. } => Ok(taint),
+            _ => Err(ClientError::Unexpected),
+        }
+    }
+
+    /// Adds taint flags (needs CAP_SYS_MODULE).
+    pub fn add_taint(&mut self, bits: u64, on_behalf_of: u32) -> Result<(), ClientError> {
+        self.request(&Request::AddTaint { bits, on_behalf_of })
+            .map(drop)
+    }
+
     /// `get_kernel_syms`: count, then fill.
     pub fn kernel_syms(&mut self) -> Result<Vec<KernelSym>, ClientError> {
         let mut mem = ScratchSpace::new();

@@ -118,6 +118,14 @@ pub enum Request {
     },
     /// The daemon's state at a glance.
     Status,
+    /// Adds taint flags (a write to /proc/sys/kernel/tainted; 2.4's insmod
+    /// did it for proprietary and forced modules). Needs CAP_SYS_MODULE.
+    AddTaint {
+        /// Flags to add.
+        bits: u64,
+        /// As in `Call`: the process the write is forwarded for, or 0.
+        on_behalf_of: u32,
+    },
 }
 
 /// One kernel log line.
@@ -193,6 +201,8 @@ pub enum Response {
         window_in_use: u64,
         /// Modules.
         modules: u64,
+        /// Taint flags (what /proc/sys/kernel/tainted reads).
+        taint: u64,
     },
 }
 
@@ -342,6 +352,12 @@ impl Request {
                 w
             }
             Request::Status => header(7),
+            Request::AddTaint { bits, on_behalf_of } => {
+                let mut w = header(8);
+                w.u64(*bits);
+                w.u32(*on_behalf_of);
+                w
+            }
         };
         w.0
     }
@@ -409,6 +425,10 @@ impl Request {
             5 => Request::ProcKsyms,
             6 => Request::ReadProc { name: r.bytes()? },
             7 => Request::Status,
+            8 => Request::AddTaint {
+                bits: r.u64()?,
+                on_behalf_of: r.u32()?,
+            },
             _ => return Err(WireError::Malformed("unknown request")),
         };
         r.end()?;
@@ -496,6 +516,7 @@ impl Response {
                 window_capacity,
                 window_in_use,
                 modules,
+                taint,
             } => {
                 let mut w = header(106);
                 w.bytes(personality);
@@ -504,6 +525,7 @@ impl Response {
                 w.u64(*window_capacity);
                 w.u64(*window_in_use);
                 w.u64(*modules);
+                w.u64(*taint);
                 w
             }
         };
@@ -559,6 +581,7 @@ impl Response {
                 window_capacity: r.u64()?,
                 window_in_use: r.u64()?,
                 modules: r.u64()?,
+                taint: r.u64()?,
             },
             _ => return Err(WireError::Malformed("unknown response")),
         };
@@ -636,6 +659,10 @@ mod tests {
                 name: b"x".to_vec(),
             },
             Request::Status,
+            Request::AddTaint {
+                bits: 1,
+                on_behalf_of: 7,
+            },
         ];
         for r in reqs {
             assert_eq!(Request::decode(&r.encode()).unwrap(), r);
@@ -677,6 +704,7 @@ mod tests {
                 window_base: 1,
                 window_capacity: 2,
                 window_in_use: 3,
+                taint: 128,
                 modules: 4,
             },
         ];

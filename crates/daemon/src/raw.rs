@@ -167,8 +167,8 @@ pub fn forward(
 /// A private host in this process, serving the calls (`umod exec
 /// --embedded`), as the process that created it.
 pub struct Embedded {
-    /// The host.
-    pub host: umod_host::Host,
+    /// The host (shared with helper threads of the supervisor).
+    pub host: std::sync::Arc<umod_host::Host>,
     me: umod_host::Caller,
 }
 
@@ -177,7 +177,10 @@ impl Embedded {
     /// the forwarded process's.
     pub fn new(host: umod_host::Host) -> Embedded {
         let me = crate::creds::of_pid(std::process::id()).unwrap_or_else(umod_host::Caller::root);
-        Embedded { host, me }
+        Embedded {
+            host: std::sync::Arc::new(host),
+            me,
+        }
     }
 }
 

@@ -364,6 +364,16 @@ pub fn dispatch(host: &Host, caller: &Caller, req: Request) -> Response {
         Request::ProcModules => text(host.proc_modules()),
         Request::ProcKsyms => text(host.proc_ksyms()),
         Request::ReadProc { name } => text(host.read_proc(&String::from_utf8_lossy(&name))),
+        Request::AddTaint { bits, on_behalf_of } => {
+            let allowed = caller.cap_sys_module
+                && (on_behalf_of == 0
+                    || creds::of_pid(on_behalf_of).is_some_and(|c| c.cap_sys_module));
+            if !allowed {
+                return error(Errno::EPERM, "tainting the host needs CAP_SYS_MODULE");
+            }
+            host.add_taint(bits);
+            Response::Text(format!("{}\n", host.taint()).into_bytes())
+        }
         Request::Status => {
             let usage = host.window_usage();
             Response::Status {
@@ -377,6 +387,7 @@ pub fn dispatch(host: &Host, caller: &Caller, req: Request) -> Response {
                 window_capacity: usage.capacity,
                 window_in_use: usage.in_use,
                 modules: usage.blocks,
+                taint: host.taint(),
             }
         }
     }

@@ -14,6 +14,7 @@ use umod_loader::{LinkOptions, LoadError, LoadMap, ModuleObject, SymbolSource};
 use crate::caller::Caller;
 use crate::calls::{self, gate};
 use crate::host::Host;
+use crate::services::{TAINT_FORCED_MODULE, TAINT_PROPRIETARY_MODULE};
 use crate::state::{Shared, State};
 use crate::window::Protection;
 
@@ -116,7 +117,14 @@ impl Host {
         let sh = self.shared();
         gate(sh.personality, caller, true, true).map_err(call("load"))?;
         let module = ModuleObject::parse(name, object)?;
+        let mut taint = 0;
+        if !module.modinfo.is_gpl_compatible() {
+            taint |= TAINT_PROPRIETARY_MODULE;
+        }
         if let Some(v) = module.modinfo.get("kernel_version") {
+            if v != UTS_RELEASE && options.force {
+                taint |= TAINT_FORCED_MODULE;
+            }
             if v != UTS_RELEASE && !options.force {
                 return Err(LoadError::VersionMismatch {
                     module: v.to_string(),
@@ -189,6 +197,8 @@ impl Host {
                 errno,
             });
         }
+        // As 2.4's insmod did through /proc/sys/kernel/tainted.
+        sh.kernel.add_taint(taint);
         let map = options.map.then(|| plan.load_map(addr));
         Ok(Loaded { addr, image, map })
     }

@@ -18,16 +18,36 @@ use crate::sys;
 
 /// Where the intercepted calls go.
 pub enum Backend {
-    /// The machine's daemon.
-    Daemon(umod_daemon::Client),
+    /// The machine's daemon, and its socket (helper threads connect too).
+    Daemon(umod_daemon::Client, PathBuf),
     /// A private host in the supervisor.
     Embedded(raw::Embedded),
+}
+
+impl Backend {
+    /// Something a helper thread can hand taint flags to, as process `pid`.
+    fn taint_sink(&self, pid: u32) -> Box<dyn FnOnce(u64) + Send> {
+        match self {
+            Backend::Daemon(_, socket) => {
+                let socket = socket.clone();
+                Box::new(move |bits| {
+                    if let Ok(mut c) = umod_daemon::Client::connect(&socket) {
+                        let _ = c.add_taint(bits, pid);
+                    }
+                })
+            }
+            Backend::Embedded(e) => {
+                let host = std::sync::Arc::clone(&e.host);
+                Box::new(move |bits| host.add_taint(bits))
+            }
+        }
+    }
 }
 
 impl CallBackend for Backend {
     fn request(&mut self, req: Request) -> Result<Response, Errno> {
         match self {
-            Backend::Daemon(c) => CallBackend::request(c, req),
+            Backend::Daemon(c, _) => CallBackend::request(c, req),
             Backend::Embedded(e) => e.request(req),
         }
     }
@@ -233,6 +253,44 @@ fn serve(
     }
 }
 
+/// `/proc/sys/kernel/tainted` is the host's: reading gives its flags;
+/// writing (as 2.4's insmod did for a proprietary or forced module) adds
+/// flags to the host, not to the machine. The program gets a memory file
+/// to read, or a pipe to write whose other end a helper thread drains.
+fn serve_tainted(listener: &OwnedFd, n: &sys::Notif, read_only: bool, backend: &mut Backend) {
+    let fd = if read_only {
+        let taint = match backend.request(Request::Status) {
+            Ok(Response::Status { taint, .. }) => taint,
+            _ => 0,
+        };
+        sys::memfd_with("umod-tainted", format!("{taint}\n").as_bytes()).ok()
+    } else {
+        match sys::pipe() {
+            Ok((reader, writer)) => {
+                let sink = backend.taint_sink(n.pid);
+                std::thread::spawn(move || {
+                    let mut text = String::new();
+                    let _ =
+                        std::io::Read::read_to_string(&mut std::fs::File::from(reader), &mut text);
+                    if let Ok(bits) = text.trim().parse::<u64>() {
+                        if bits != 0 {
+                            sink(bits);
+                        }
+                    }
+                });
+                Some(writer)
+            }
+            Err(_) => None,
+        }
+    };
+    let served = fd.is_some_and(|fd| {
+        sys::notif_id_valid(listener, n.id) && sys::notif_addfd_send(listener, n.id, &fd).is_ok()
+    });
+    if !served {
+        let _ = sys::notif_send(listener, n.id, 0, 0, true);
+    }
+}
+
 const RUNNING: i32 = i32::MIN;
 const ACKNOWLEDGED: i32 = i32::MIN + 1;
 
@@ -290,12 +348,16 @@ fn handle(listener: &OwnedFd, n: &sys::Notif, config: &ExecConfig, backend: &mut
             };
             let path = ProcessMemory::of(n.pid).name(path_arg);
             let path = path.split(|&c| c == 0).next().unwrap_or_default();
+            let read_only = flags as i32 & libc::O_ACCMODE == libc::O_RDONLY;
+            if path == b"/proc/sys/kernel/tainted" {
+                serve_tainted(listener, n, read_only, backend);
+                return;
+            }
             let request = match path {
                 b"/proc/modules" => Some(Request::ProcModules),
                 b"/proc/ksyms" => Some(Request::ProcKsyms),
                 _ => None,
             };
-            let read_only = flags as i32 & libc::O_ACCMODE == libc::O_RDONLY;
             match request.filter(|_| read_only) {
                 Some(req) => {
                     let text = match backend.request(req) {

@@ -97,7 +97,10 @@ pub fn run() -> Result<(), String> {
     prompt("lsmod");
     print!(
         "{}",
-        render::lsmod(&host.proc_modules().map_err(|e| e.to_string())?, false)
+        render::lsmod(
+            &host.proc_modules().map_err(|e| e.to_string())?,
+            host.taint()
+        )
     );
 
     prompt("cat /proc/umod_hello");
@@ -140,7 +143,10 @@ pub fn run() -> Result<(), String> {
     prompt("lsmod");
     print!(
         "{}",
-        render::lsmod(&host.proc_modules().map_err(|e| e.to_string())?, false)
+        render::lsmod(
+            &host.proc_modules().map_err(|e| e.to_string())?,
+            host.taint()
+        )
     );
     prompt("dmesg | tail -4");
     let log = host.dmesg();

@@ -25,10 +25,9 @@ pub fn run(
             Host::new().map_err(|e| Failure::new(format!("exec: cannot start a host: {e}")))?,
         ))
     } else {
-        Backend::Daemon(
-            Client::connect(&socket_path(socket))
-                .map_err(|e| Failure::new(format!("exec: {e}")))?,
-        )
+        let socket = socket_path(socket);
+        let client = Client::connect(&socket).map_err(|e| Failure::new(format!("exec: {e}")))?;
+        Backend::Daemon(client, socket)
     };
     let config = ExecConfig {
         argv,

@@ -77,8 +77,17 @@ pub fn run(
         no_default_exports: opts.no_exports,
         wx: false,
     };
+    let forced = module
+        .modinfo
+        .get("kernel_version")
+        .is_some_and(|v| v != UTS_RELEASE);
     match insmod::insmod(client, &module, args, &link) {
         Ok(loaded) => {
+            // As 2.4's insmod did through /proc/sys/kernel/tainted.
+            let taint = u64::from(!module.modinfo.is_gpl_compatible()) | u64::from(forced) << 1;
+            if taint != 0 {
+                let _ = client.add_taint(taint, 0);
+            }
             if opts.map {
                 println!(
                     "{name} loaded at {:#x} ({} bytes)",

@@ -71,7 +71,8 @@ pub fn lsmod(client: &mut Client, json: bool) -> Result<(), Failure> {
             serde_json::to_string_pretty(&lines).expect("serialisable")
         );
     } else {
-        print!("{}", render::lsmod(&text, false));
+        let taint = client.taint().map_err(|e| refused("lsmod", e))?;
+        print!("{}", render::lsmod(&text, taint));
     }
     Ok(())
 }
