@@ -81,6 +81,18 @@ enum Command {
         /// Kernel generation to impersonate: 2.4 (default) or 2.6.
         #[arg(long, value_name = "2.4|2.6")]
         personality: Option<String>,
+        /// Largest request from a caller with CAP_SYS_MODULE (default 64M).
+        #[arg(long, value_name = "SIZE")]
+        max_request: Option<String>,
+        /// Largest request from any other caller (default 1M).
+        #[arg(long, value_name = "SIZE")]
+        max_unprivileged_request: Option<String>,
+        /// Most clients served at once (default 256).
+        #[arg(long, value_name = "N")]
+        max_clients: Option<usize>,
+        /// Most modules (default 1024).
+        #[arg(long, value_name = "N")]
+        max_modules: Option<usize>,
     },
     /// Load a module object (the 2.4 way unless --oneshot).
     ///
@@ -250,8 +262,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve {
             window,
             personality,
-        } => commands::serve::run(socket, window.as_deref(), personality.as_deref())
-            .map_err(Failure::new),
+            max_request,
+            max_unprivileged_request,
+            max_clients,
+            max_modules,
+        } => {
+            let limits = commands::serve::Limits {
+                window,
+                personality,
+                max_request,
+                max_unprivileged_request,
+                max_clients,
+                max_modules,
+            };
+            commands::serve::run(socket, &limits).map_err(Failure::new)
+        }
         Command::Cflags => commands::cflags::run().map_err(Failure::new),
         Command::Modinfo { field, file } => {
             commands::modinfo::run(&file, field.as_deref()).map_err(Failure::new)

@@ -83,9 +83,15 @@ impl Client {
     /// Sends one request and reads its answer; an `Error` answer becomes
     /// `Err(Refused)`.
     pub fn request(&mut self, req: &Request) -> Result<Response, ClientError> {
-        protocol::write_frame(&mut self.stream, &req.encode()).map_err(WireError::Io)?;
-        let payload = protocol::read_frame(&mut self.stream, u32::MAX)?
-            .ok_or(WireError::Malformed("connection closed"))?;
+        let sent = protocol::write_frame(&mut self.stream, &req.encode());
+        // A daemon that refuses a request (too large) answers and closes
+        // while we are still writing: its answer says why.
+        let payload = match (protocol::read_frame(&mut self.stream, u32::MAX), sent) {
+            (Ok(Some(p)), _) => p,
+            (_, Err(e)) => return Err(WireError::Io(e).into()),
+            (Ok(None), Ok(())) => return Err(WireError::Malformed("connection closed").into()),
+            (Err(e), Ok(())) => return Err(e.into()),
+        };
         match Response::decode(&payload)? {
             Response::Error { errno, message } => Err(ClientError::Refused {
                 errno: Errno(errno),

@@ -28,8 +28,13 @@ pub struct DaemonConfig {
     pub socket: PathBuf,
     /// The host's configuration.
     pub host: HostConfig,
-    /// Largest request accepted, in bytes.
+    /// Largest request accepted from a caller holding CAP_SYS_MODULE (an
+    /// object or image travels in one request), in bytes.
     pub max_frame: u32,
+    /// Largest request accepted from any other caller (they can only
+    /// query), in bytes: what an unprivileged client can make the daemon
+    /// allocate per connection.
+    pub max_unprivileged_frame: u32,
     /// Most connections served at once.
     pub max_clients: usize,
 }
@@ -41,6 +46,7 @@ impl DaemonConfig {
             socket,
             host: HostConfig::default(),
             max_frame: protocol::DEFAULT_MAX_FRAME,
+            max_unprivileged_frame: 1 << 20,
             max_clients: 256,
         }
     }
@@ -134,12 +140,12 @@ impl Daemon {
                         Arc::clone(&stop),
                         Arc::clone(&active),
                     );
-                    let max_frame = self.config.max_frame;
+                    let limits = (self.config.max_frame, self.config.max_unprivileged_frame);
                     active.fetch_add(1, Ordering::SeqCst);
                     let worker = std::thread::Builder::new()
                         .name("umod-client".into())
                         .spawn(move || {
-                            serve_client(stream, &host, max_frame, &stop);
+                            serve_client(stream, &host, limits, &stop);
                             active.fetch_sub(1, Ordering::SeqCst);
                         });
                     match worker {
@@ -220,7 +226,12 @@ fn next_request(
     }
 }
 
-fn serve_client(mut stream: UnixStream, host: &Host, max_frame: u32, stop: &AtomicBool) {
+fn serve_client(
+    mut stream: UnixStream,
+    host: &Host,
+    (max_frame, max_unprivileged): (u32, u32),
+    stop: &AtomicBool,
+) {
     let caller = match creds::peer(&stream) {
         Ok(c) => c,
         Err(e) => {
@@ -234,6 +245,13 @@ fn serve_client(mut stream: UnixStream, host: &Host, max_frame: u32, stop: &Atom
         cap = caller.cap_sys_module,
         "client connected"
     );
+    // Only a privileged caller may send objects and images; everyone else
+    // gets a limit fit for queries.
+    let max_frame = if caller.cap_sys_module {
+        max_frame
+    } else {
+        max_unprivileged
+    };
     loop {
         let payload = match next_request(&mut stream, max_frame, stop) {
             Ok(Some(p)) => p,

@@ -32,6 +32,9 @@ pub struct HostConfig {
     /// How long one call into module code may run before the watchdog
     /// reports it in the log. Default 5 s.
     pub watchdog: Duration,
+    /// Most entries in the module list; `create_module` gives ENOMEM past
+    /// it. Default 1024.
+    pub max_modules: usize,
 }
 
 impl Default for HostConfig {
@@ -41,6 +44,7 @@ impl Default for HostConfig {
             personality: Personality::Linux24,
             log_buf_len: DEFAULT_LOG_BUF_LEN,
             watchdog: Duration::from_secs(5),
+            max_modules: 1024,
         }
     }
 }
@@ -138,9 +142,8 @@ impl Host {
             id,
             window,
             kernel,
-            config.personality,
+            &config,
             jiffies,
-            config.watchdog,
             state,
         ));
         let ticker = crate::ticker::start(Arc::downgrade(&shared));

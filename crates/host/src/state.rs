@@ -109,6 +109,8 @@ pub(crate) struct Shared {
     pub jiffies_addr: u64,
     /// How long module code may run before the watchdog reports it.
     pub watchdog: std::time::Duration,
+    /// Most entries in the module list.
+    pub max_modules: usize,
     state: Mutex<State>,
 }
 
@@ -152,25 +154,22 @@ impl Shared {
         id: u64,
         window: Arc<Window>,
         kernel: Arc<Kernel>,
-        personality: Personality,
+        config: &crate::host::HostConfig,
         jiffies_addr: u64,
-        watchdog: std::time::Duration,
         state: State,
     ) -> Shared {
         Shared {
             id,
             window,
             kernel,
-            personality,
+            personality: config.personality,
             jiffies_addr,
-            watchdog,
+            watchdog: config.watchdog,
+            max_modules: config.max_modules,
             state: Mutex::new(state),
         }
     }
 
-    /// Takes the big lock. Module code that calls back into the same host
-    /// (through an export of the embedding program) gets `EDEADLK` instead
-    /// of a deadlock.
     /// Takes the big lock if nobody holds it (the clock thread must not
     /// wait behind module code that never returns).
     pub fn try_lock(&self) -> Option<StateGuard<'_>> {
@@ -189,6 +188,9 @@ impl Shared {
         })
     }
 
+    /// Takes the big lock. Module code that calls back into the same host
+    /// (through an export of the embedding program) gets `EDEADLK` instead
+    /// of a deadlock.
     pub fn lock(&self) -> Result<StateGuard<'_>, Errno> {
         if HELD.with(|h| h.borrow().contains(&self.id)) {
             return Err(Errno::EDEADLK);

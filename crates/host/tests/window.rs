@@ -69,3 +69,24 @@ fn a_module_can_fill_the_window_exactly() {
     host.delete(&root(), Some("all")).unwrap();
     assert_eq!(host.window_usage().in_use, 0);
 }
+
+#[test]
+fn the_module_count_is_limited() {
+    let host = Host::with_config(HostConfig {
+        window_size: 16 << 20,
+        max_modules: 3,
+        ..Default::default()
+    })
+    .unwrap();
+    for n in ["a", "b", "c"] {
+        host.create(&root(), n, 4000).unwrap();
+    }
+    let before = snap(&host);
+    assert_eq!(
+        host.create(&root(), "d", 4000),
+        Err(umod_abi::Errno::ENOMEM)
+    );
+    assert_eq!(snap(&host), before);
+    host.delete(&root(), Some("a")).unwrap();
+    host.create(&root(), "d", 4000).unwrap();
+}

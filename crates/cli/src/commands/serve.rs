@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use umod_daemon::{socket_path, Daemon, DaemonConfig};
-use umod_host::{HostConfig, Personality};
+use umod_host::Personality;
 
 /// Parses a size with an optional K, M or G suffix.
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -23,12 +23,28 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("bad size `{s}` (a number with an optional K, M or G)"))
 }
 
+/// `umod serve`'s sizing options (each with a safe default).
+pub struct Limits {
+    /// `--window`
+    pub window: Option<String>,
+    /// `--personality`
+    pub personality: Option<String>,
+    /// `--max-request`
+    pub max_request: Option<String>,
+    /// `--max-unprivileged-request`
+    pub max_unprivileged_request: Option<String>,
+    /// `--max-clients`
+    pub max_clients: Option<usize>,
+    /// `--max-modules`
+    pub max_modules: Option<usize>,
+}
+
+fn frame_size(s: &str) -> Result<u32, String> {
+    u32::try_from(parse_size(s)?).map_err(|_| format!("request size {s} is over 4G"))
+}
+
 /// Runs the daemon until SIGTERM or SIGINT.
-pub fn run(
-    socket: Option<&Path>,
-    window: Option<&str>,
-    personality: Option<&str>,
-) -> Result<(), String> {
+pub fn run(socket: Option<&Path>, limits: &Limits) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -36,15 +52,25 @@ pub fn run(
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let mut host = HostConfig::default();
-    if let Some(w) = window {
-        host.window_size = parse_size(w)?;
-    }
-    if let Some(p) = personality {
-        host.personality = p.parse::<Personality>()?;
-    }
     let mut config = DaemonConfig::new(socket_path(socket));
-    config.host = host;
+    if let Some(w) = &limits.window {
+        config.host.window_size = parse_size(w)?;
+    }
+    if let Some(p) = &limits.personality {
+        config.host.personality = p.parse::<Personality>()?;
+    }
+    if let Some(m) = limits.max_modules {
+        config.host.max_modules = m;
+    }
+    if let Some(r) = &limits.max_request {
+        config.max_frame = frame_size(r)?;
+    }
+    if let Some(r) = &limits.max_unprivileged_request {
+        config.max_unprivileged_frame = frame_size(r)?;
+    }
+    if let Some(c) = limits.max_clients {
+        config.max_clients = c;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(sig, Arc::clone(&stop))

@@ -45,6 +45,10 @@ pub(crate) fn create_named(
     if st.find(sh, &name).is_some() {
         return Err(Errno::EEXIST);
     }
+    // 2.4 had no such limit; a daemon serving a whole machine needs one.
+    if st.modules.len() >= sh.max_modules {
+        return Err(Errno::ENOMEM);
+    }
     let block = sh.window.alloc(size, prot, wipe).ok_or(Errno::ENOMEM)?;
     let addr = block.addr();
 
