@@ -138,14 +138,7 @@ impl Host {
             proc_page,
         ));
         let id = NEXT_HOST_ID.fetch_add(1, Ordering::Relaxed);
-        let shared = Arc::new(Shared::new(
-            id,
-            window,
-            kernel,
-            &config,
-            jiffies,
-            state,
-        ));
+        let shared = Arc::new(Shared::new(id, window, kernel, &config, jiffies, state));
         let ticker = crate::ticker::start(Arc::downgrade(&shared));
         Ok(Host {
             shared,
