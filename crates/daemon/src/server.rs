@@ -306,11 +306,16 @@ pub fn dispatch(host: &Host, caller: &Caller, req: Request) -> Response {
             let caller = if on_behalf_of == 0 || !needs_privilege {
                 *caller
             } else {
-                match creds::of_pid(on_behalf_of) {
+                // One capget decides: the host looks at nothing but the
+                // capability, so the ids stay the connection's (reading
+                // the process's uid would cost a /proc lookup per call).
+                match creds::effective_caps(on_behalf_of) {
                     // Never more privilege than the client itself has.
-                    Some(c) => Caller {
-                        cap_sys_module: c.cap_sys_module && caller.cap_sys_module,
-                        ..c
+                    Some(caps) => Caller {
+                        pid: on_behalf_of,
+                        cap_sys_module: caps & (1 << creds::CAP_SYS_MODULE) != 0
+                            && caller.cap_sys_module,
+                        ..*caller
                     },
                     None => return error(Errno::ESRCH, format!("no process {on_behalf_of}")),
                 }
@@ -384,8 +389,7 @@ pub fn dispatch(host: &Host, caller: &Caller, req: Request) -> Response {
         Request::ReadProc { name } => text(host.read_proc(&String::from_utf8_lossy(&name))),
         Request::AddTaint { bits, on_behalf_of } => {
             let allowed = caller.cap_sys_module
-                && (on_behalf_of == 0
-                    || creds::of_pid(on_behalf_of).is_some_and(|c| c.cap_sys_module));
+                && (on_behalf_of == 0 || creds::has_cap_sys_module(on_behalf_of));
             if !allowed {
                 return error(Errno::EPERM, "tainting the host needs CAP_SYS_MODULE");
             }
@@ -469,47 +473,45 @@ fn run_call(
 fn caller_memory(regions: &[protocol::Region]) -> Option<ScratchSpace> {
     use std::collections::BTreeMap;
     const PAGE: u64 = umod_abi::PAGE_SIZE;
-    let mut pages: BTreeMap<u64, (Vec<u8>, bool)> = BTreeMap::new();
+    // Which pages the regions touch, and whether any of them is writable.
+    let mut pages: BTreeMap<u64, bool> = BTreeMap::new();
     for r in regions {
         let end = r.addr.checked_add(r.bytes.len() as u64)?;
         if end > umod_abi::TASK_SIZE {
             return None;
         }
-        let mut at = r.addr;
-        while at < end || (r.bytes.is_empty() && at == r.addr) {
-            let page = at / PAGE * PAGE;
-            let stop = end.min(page + PAGE);
-            let entry = pages
-                .entry(page)
-                .or_insert_with(|| (vec![0u8; PAGE as usize], false));
-            let from = (at - r.addr) as usize;
-            let n = (stop - at) as usize;
-            entry.0[(at - page) as usize..(at - page) as usize + n]
-                .copy_from_slice(&r.bytes[from..from + n]);
-            entry.1 |= r.writable;
-            if r.bytes.is_empty() {
-                break;
+        let last = end.max(r.addr + 1).div_ceil(PAGE);
+        for page in r.addr / PAGE..last {
+            *pages.entry(page * PAGE).or_default() |= r.writable;
+        }
+    }
+    // Runs of adjacent pages with one protection, zero-filled, then each
+    // region's bytes copied straight into the run that holds them.
+    let mut runs: Vec<(u64, Vec<u8>, bool)> = Vec::new();
+    for (page, writable) in pages {
+        match runs.last_mut() {
+            Some((start, data, w)) if *start + data.len() as u64 == page && *w == writable => {
+                data.resize(data.len() + PAGE as usize, 0)
             }
+            _ => runs.push((page, vec![0u8; PAGE as usize], writable)),
+        }
+    }
+    for r in regions {
+        let mut at = r.addr;
+        let end = r.addr + r.bytes.len() as u64;
+        while at < end {
+            let run = runs.partition_point(|(start, _, _)| *start <= at) - 1;
+            let (start, data, _) = &mut runs[run];
+            let stop = end.min(*start + data.len() as u64);
+            let from = (at - r.addr) as usize;
+            data[(at - *start) as usize..(stop - *start) as usize]
+                .copy_from_slice(&r.bytes[from..from + (stop - at) as usize]);
             at = stop;
         }
     }
     let mut mem = ScratchSpace::new();
-    let mut run: Option<(u64, Vec<u8>, bool)> = None;
-    for (page, (bytes, writable)) in pages {
-        match &mut run {
-            Some((start, data, w)) if *start + data.len() as u64 == page && *w == writable => {
-                data.extend_from_slice(&bytes)
-            }
-            _ => {
-                if let Some((start, data, w)) = run.take() {
-                    mem.map_at(start, &data, w).ok()?;
-                }
-                run = Some((page, bytes, writable));
-            }
-        }
-    }
-    if let Some((start, data, w)) = run {
-        mem.map_at(start, &data, w).ok()?;
+    for (start, data, writable) in runs {
+        mem.map_owned(start, data, writable).ok()?;
     }
     Some(mem)
 }
@@ -523,5 +525,49 @@ pub fn socket_path(explicit: Option<&Path>) -> PathBuf {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/run/umod/umod.sock")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use umod_host::UserMemory;
+
+    fn region(addr: u64, bytes: &[u8], writable: bool) -> protocol::Region {
+        protocol::Region {
+            addr,
+            bytes: bytes.to_vec(),
+            writable,
+        }
+    }
+
+    #[test]
+    fn caller_memory_merges_pages_and_keeps_each_region() {
+        // A name at a page's end, a writable buffer across the next
+        // boundary, and a read-only region far away.
+        let regions = [
+            region(0x1000_0ffc, b"abc\0", false),
+            region(0x1000_1ff0, &[9u8; 0x20], true),
+            region(0x7000_0000, b"far", false),
+        ];
+        let mut mem = caller_memory(&regions).unwrap();
+        let mut name = [0u8; 4];
+        mem.read(0x1000_0ffc, &mut name).unwrap();
+        assert_eq!(&name, b"abc\0");
+        let mut buf = [0u8; 0x20];
+        mem.read(0x1000_1ff0, &mut buf).unwrap();
+        assert_eq!(buf, [9u8; 0x20]);
+        assert!(mem.write(0x1000_2000, b"w").is_ok(), "buffer page writable");
+        assert!(mem.write(0x7000_0000, b"w").is_err(), "read-only stays so");
+        let mut far = [0u8; 3];
+        mem.read(0x7000_0000, &mut far).unwrap();
+        assert_eq!(&far, b"far");
+        assert!(mem.read(0x1000_3000, &mut [0u8; 1]).is_err(), "unmapped");
+    }
+
+    #[test]
+    fn caller_memory_refuses_kernel_addresses() {
+        assert!(caller_memory(&[region(umod_abi::TASK_SIZE - 1, b"xy", false)]).is_none());
+        assert!(caller_memory(&[region(u64::MAX, b"x", false)]).is_none());
     }
 }

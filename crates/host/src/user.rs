@@ -161,6 +161,32 @@ impl ScratchSpace {
         Ok(())
     }
 
+    /// [`map_at`](Self::map_at) for bytes the caller gives up: a whole
+    /// number of pages at a page boundary is taken without a copy.
+    pub fn map_owned(&mut self, addr: u64, bytes: Vec<u8>, writable: bool) -> Result<(), Fault> {
+        let len = bytes.len() as u64;
+        if addr % PAGE_SIZE != 0 || len == 0 || len % PAGE_SIZE != 0 {
+            return self.map_at(addr, &bytes, writable);
+        }
+        let end = addr
+            .checked_add(len)
+            .filter(|&e| e <= TASK_SIZE)
+            .ok_or(Fault { addr })?;
+        let overlaps = self
+            .regions
+            .iter()
+            .any(|r| addr < r.start + r.bytes.len() as u64 && r.start < end);
+        if overlaps {
+            return Err(Fault { addr });
+        }
+        self.regions.push(Region {
+            start: addr,
+            bytes,
+            writable,
+        });
+        Ok(())
+    }
+
     /// Every mapped region as (first address, bytes, writable).
     pub fn regions(&self) -> impl Iterator<Item = (u64, &[u8], bool)> {
         self.regions
@@ -256,6 +282,19 @@ mod tests {
         let a = s.put_at_page_end(&[b'm'; 4096]);
         // 4096 bytes without NUL, then an unmapped page: too long, not a fault.
         assert_eq!(read_cstr(&s, a, 4095).unwrap(), None);
+    }
+
+    #[test]
+    fn map_owned_takes_whole_pages_and_refuses_overlap() {
+        let mut s = ScratchSpace::new();
+        let page = vec![7u8; PAGE_SIZE as usize];
+        s.map_owned(0x10_0000, page.clone(), false).unwrap();
+        assert_eq!(s.peek(0x10_0fff, 1).unwrap(), [7]);
+        assert!(s.write(0x10_0000, b"q").is_err(), "read-only");
+        assert!(s.map_owned(0x10_0000, page, true).is_err(), "overlap");
+        // Unaligned bytes are padded to pages like map_at.
+        s.map_owned(0x20_0010, b"ab".to_vec(), true).unwrap();
+        assert_eq!(s.peek(0x20_0000, 0x12).unwrap()[0x10..], *b"ab");
     }
 
     #[test]
