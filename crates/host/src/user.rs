@@ -143,22 +143,11 @@ impl ScratchSpace {
             .and_then(|e| e.checked_next_multiple_of(PAGE_SIZE))
             .filter(|&e| e <= TASK_SIZE)
             .ok_or(Fault { addr })?;
-        let overlaps = self
-            .regions
-            .iter()
-            .any(|r| start < r.start + r.bytes.len() as u64 && r.start < end);
-        if overlaps {
-            return Err(Fault { addr });
-        }
         let mut page_bytes = vec![0u8; (end - start) as usize];
         let off = (addr - start) as usize;
         page_bytes[off..off + bytes.len()].copy_from_slice(bytes);
-        self.regions.push(Region {
-            start,
-            bytes: page_bytes,
-            writable,
-        });
-        Ok(())
+        self.map_owned(start, page_bytes, writable)
+            .map_err(|_| Fault { addr })
     }
 
     /// [`map_at`](Self::map_at) for bytes the caller gives up: a whole

@@ -9,7 +9,6 @@ mod common;
 use common::*;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use umod_abi::image::ImageBuilder;
 use umod_abi::module::offsets;
@@ -20,15 +19,7 @@ fn inert() -> Vec<u8> {
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../loader/tests/fixtures/inert.c");
     let out =
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("inert-{}.o", std::process::id()));
-    let st = Command::new("gcc")
-        .args(umod_loader::kit::cflags())
-        .arg("-c")
-        .arg(src)
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    umod_loader::kit::compile(&src, &out).unwrap();
     std::fs::read(out).unwrap()
 }
 

@@ -16,15 +16,7 @@ fn ld_r_combined_module_loads() {
     let mut units = Vec::new();
     for unit in ["multi_main", "multi_helper"] {
         let o = dir.join(format!("{unit}.o"));
-        let st = Command::new("gcc")
-            .args(umod_loader::kit::cflags())
-            .arg("-c")
-            .arg(fixtures.join(format!("{unit}.c")))
-            .arg("-o")
-            .arg(&o)
-            .status()
-            .unwrap();
-        assert!(st.success());
+        umod_loader::kit::compile(&fixtures.join(format!("{unit}.c")), &o).unwrap();
         units.push(o);
     }
     let combined = dir.join("multi.o");

@@ -6,7 +6,6 @@ mod common;
 use common::*;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use umod_abi::{Errno, MOD_RUNNING};
@@ -22,15 +21,7 @@ fn crasher() -> Vec<u8> {
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("crasher-{}-{n}.o", std::process::id()));
-    let st = Command::new("gcc")
-        .args(umod_loader::kit::cflags())
-        .arg("-c")
-        .arg(src)
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    umod_loader::kit::compile(&src, &out).unwrap();
     std::fs::read(out).unwrap()
 }
 

@@ -1,7 +1,9 @@
 //! The module kit: C headers for module authors, and the compiler flags
 //! that build a module the loader can load with no further options.
 
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The kit's include directory (`kit/include` in the source tree).
 pub fn include_dir() -> PathBuf {
@@ -32,6 +34,27 @@ pub fn cflags() -> Vec<String> {
         "-mindirect-branch=keep".into(),
         "-mfunction-return=keep".into(),
     ]
+}
+
+/// Compiles the C module `src` to the object `out` with `gcc` and the kit
+/// flags; gcc's own message is the error when it fails.
+pub fn compile(src: &Path, out: &Path) -> io::Result<()> {
+    let done = Command::new("gcc")
+        .args(cflags())
+        .arg("-c")
+        .arg(src)
+        .arg("-o")
+        .arg(out)
+        .output()?;
+    if done.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "gcc {}: {}",
+            src.display(),
+            String::from_utf8_lossy(&done.stderr).trim()
+        )))
+    }
 }
 
 /// A gcc code model (and PIC mode) whose objects the loader handles.
