@@ -25,7 +25,7 @@ fn symbolize(sh: &Shared, m: &Module, ip: u64) -> Option<String> {
     known.extend([
         (m.image.init, "init_module".to_string()),
         (m.image.cleanup, "cleanup_module".to_string()),
-        (m.image.can_unload, "can_unload".to_string()),
+        (sh.can_unload(m), "can_unload".to_string()),
     ]);
     known
         .into_iter()

@@ -33,8 +33,6 @@ pub(crate) struct ImageFacts {
     pub deps: u64,
     pub init: u64,
     pub cleanup: u64,
-    /// 0 when absent (short header) or null.
-    pub can_unload: u64,
 }
 
 /// One entry of the module list.
@@ -225,6 +223,19 @@ impl Shared {
             .mapping()
             .atomic_u64(m.addr() + offsets::FLAGS as u64)
             .fetch_and(!bits, Ordering::SeqCst);
+    }
+
+    /// The live `can_unload`, as 2.4's `__MOD_IN_USE` read it: a module
+    /// may set `THIS_MODULE->can_unload` in its init. 0 when the image's
+    /// header is too short to have the member.
+    pub fn can_unload(&self, m: &Module) -> u64 {
+        if m.image.sos < (offsets::CAN_UNLOAD + 8) as u64 {
+            return 0;
+        }
+        self.window
+            .mapping()
+            .atomic_u64(m.addr() + offsets::CAN_UNLOAD as u64)
+            .load(Ordering::SeqCst)
     }
 
     /// The live `uc.usecount`.

@@ -143,6 +143,48 @@ fn row5_can_unload_decides_when_present() {
 }
 
 #[test]
+fn row5_can_unload_is_read_live_as_2_4_did() {
+    // A C module that installs can_unload from its init through
+    // THIS_MODULE: busy the first time it is asked, free the next.
+    let src = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../loader/tests/fixtures/busy_once.c");
+    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("busy_once-{}.o", std::process::id()));
+    umod_loader::kit::compile(&src, &out).unwrap();
+    let object = std::fs::read(&out).unwrap();
+    let host = host();
+    host.load_object(&root(), "busy_once", &object, &Default::default())
+        .unwrap();
+    assert_eq!(host.delete(&root(), Some("busy_once")), Err(Errno::EBUSY));
+    assert_eq!(last_log(&host), "busy_once: asked 1");
+    host.delete(&root(), Some("busy_once")).unwrap();
+    assert_eq!(last_log(&host), "busy_once: gone");
+    assert_eq!(host.window_usage().in_use, 0);
+}
+
+#[test]
+fn row5_a_live_can_unload_outside_the_module_is_busy_not_called() {
+    let host = host();
+    // init points can_unload at 0x1000, outside the block: 2.4 would have
+    // called it; the host refuses to, and keeps the module.
+    install(&host, "stray", |base| {
+        let mut b = ImageBuilder::new("stray");
+        let at = base + umod_abi::module::offsets::CAN_UNLOAD as u64;
+        let init = b.append(&asm::store_then_return(at, 0x1000, 0), 16);
+        b.init(init);
+        b
+    })
+    .unwrap();
+    assert_eq!(host.delete(&root(), Some("stray")), Err(Errno::EBUSY));
+    assert_eq!(
+        last_log(&host),
+        "stray: can_unload 0x1000 is outside the module; taken as busy"
+    );
+    assert_eq!(names(&host), ["stray"]);
+    assert_eq!(host.taint(), 0, "nothing ran, nothing faulted");
+}
+
+#[test]
 fn row6_success_runs_cleanup_of_a_running_module() {
     let host = host();
     let mark = marker(&host, "mark");

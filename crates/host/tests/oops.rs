@@ -1,5 +1,5 @@
 //! A crashing module is an oops, not an outage: faults in init, cleanup,
-//! a timer and a /proc read are recorded, taint the module and the host,
+//! can_unload, a timer and a /proc read are recorded, taint the module and the host,
 //! fail only the call that ran the code, and the host keeps serving.
 
 mod common;
@@ -174,6 +174,31 @@ fn fault_in_a_proc_read_is_eio() {
     still_serving(&host);
     host.delete(&root(), Some("crasher")).unwrap();
     assert!(host.proc_entries().is_empty());
+}
+
+#[test]
+fn fault_in_can_unload_keeps_the_module_as_busy() {
+    let object = crasher();
+    for (how, signal) in HOWS {
+        let host = host();
+        load(&host, &object, &["crash_in=5", how]).unwrap();
+        assert_eq!(host.delete(&root(), Some("crasher")), Err(Errno::EBUSY));
+        let text = log(&host);
+        assert!(
+            text.contains(&format!(
+                "<1>Oops: {signal} in module crasher during can_unload\n"
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("crasher: gone"), "cleanup never ran");
+        let s = snap(&host);
+        assert_eq!(
+            (s.modules[0].flags & MOD_RUNNING, s.modules[0].oopsed),
+            (MOD_RUNNING, true)
+        );
+        assert_ne!(host.taint() & TAINT_DIE, 0);
+        still_serving(&host);
+    }
 }
 
 #[test]

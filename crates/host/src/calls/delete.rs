@@ -6,7 +6,8 @@ use umod_abi::{
 
 use super::get_mod_name;
 use crate::oops;
-use crate::state::{Shared, State};
+use crate::services::KERN_WARNING;
+use crate::state::{Module, Shared, State};
 use crate::user::UserMemory;
 
 /// Spec §4 rows 2-6 (EPERM was checked by the caller). `name_addr == 0`
@@ -35,15 +36,32 @@ pub(crate) fn delete_module(
 /// use count.
 pub(crate) fn in_use(sh: &Shared, st: &State, idx: usize) -> bool {
     let m = &st.modules[idx];
-    if m.image.can_unload != 0 {
-        // A can_unload that faults says nothing: take the module as busy.
-        !matches!(
-            oops::run(sh, m, "can_unload", m.image.can_unload, [0; 6]),
-            Ok(0)
-        )
-    } else {
-        sh.usecount(m) != 0
+    can_unload_says_busy(sh, m).unwrap_or_else(|| sh.usecount(m) != 0)
+}
+
+/// What the module's live `can_unload` answers, `None` when it has none.
+/// 2.4 called whatever the member held; here only a pointer into the
+/// module's own block is called, and one that points elsewhere or faults
+/// says nothing: the module is taken as busy.
+pub(crate) fn can_unload_says_busy(sh: &Shared, m: &Module) -> Option<bool> {
+    let can_unload = sh.can_unload(m);
+    if can_unload == 0 {
+        return None;
     }
+    if !m.block.contains(can_unload, 1) {
+        sh.printk(
+            KERN_WARNING,
+            &format!(
+                "{}: can_unload {can_unload:#x} is outside the module; taken as busy",
+                String::from_utf8_lossy(&m.name)
+            ),
+        );
+        return Some(true);
+    }
+    Some(!matches!(
+        oops::run(sh, m, "can_unload", can_unload, [0; 6]),
+        Ok(0)
+    ))
 }
 
 /// The sweep: passes over the list until one frees nothing, giving each

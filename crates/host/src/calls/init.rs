@@ -271,7 +271,6 @@ fn commit(
         deps: h.deps,
         init: h.init,
         cleanup: h.cleanup,
-        can_unload: if h.has_can_unload() { h.can_unload } else { 0 },
     };
     // 2.4 also reset this entry's own refs to NULL, which unpinned it while
     // its users still called into it. Its users keep it pinned here.

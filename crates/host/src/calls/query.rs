@@ -6,7 +6,6 @@ use umod_abi::{
 
 use super::{get_mod_name, put_user_u64};
 use crate::caller::Personality;
-use crate::oops;
 use crate::state::{Shared, State};
 use crate::user::UserMemory;
 
@@ -221,14 +220,7 @@ pub(crate) fn header_size(_sh: &Shared, st: &State, i: usize) -> u64 {
 /// (the query's own reference).
 pub(crate) fn reported_usecount(sh: &Shared, st: &State, i: usize, held: i32) -> i64 {
     let m = &st.modules[i];
-    // A can_unload that faults counts as busy.
-    let busy = || {
-        !matches!(
-            oops::run(sh, m, "can_unload", m.image.can_unload, [0; 6]),
-            Ok(0)
-        )
-    };
-    if m.image.can_unload != 0 && busy() {
+    if super::delete::can_unload_says_busy(sh, m) == Some(true) {
         -1
     } else {
         i64::from(sh.usecount(m) - held)
