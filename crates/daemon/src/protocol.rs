@@ -258,6 +258,15 @@ impl<'a> Reader<'a> {
     fn u8(&mut self) -> Result<u8, WireError> {
         Ok(self.take(1)?[0])
     }
+    /// A flag byte: 0 or 1 and nothing else, so every message has exactly
+    /// one encoding.
+    fn bool(&mut self) -> Result<bool, WireError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(WireError::Malformed("flag byte other than 0 or 1")),
+        }
+    }
     fn u16(&mut self) -> Result<u16, WireError> {
         Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2")))
     }
@@ -382,7 +391,7 @@ impl Request {
                 let mut regions = Vec::with_capacity(n);
                 for _ in 0..n {
                     let addr = r.u64()?;
-                    let writable = r.u8()? != 0;
+                    let writable = r.bool()?;
                     let bytes = r.bytes()?;
                     regions.push(Region {
                         addr,
@@ -406,6 +415,9 @@ impl Request {
                     args.push(r.bytes()?);
                 }
                 let f = r.u8()?;
+                if f & !0xf != 0 {
+                    return Err(WireError::Malformed("unknown load flags"));
+                }
                 Request::Load {
                     name,
                     object,
@@ -418,9 +430,7 @@ impl Request {
                     },
                 }
             }
-            3 => Request::Dmesg {
-                clear: r.u8()? != 0,
-            },
+            3 => Request::Dmesg { clear: r.bool()? },
             4 => Request::ProcModules,
             5 => Request::ProcKsyms,
             6 => Request::ReadProc { name: r.bytes()? },

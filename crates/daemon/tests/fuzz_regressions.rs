@@ -1,0 +1,50 @@
+//! Inputs the fuzz targets (`fuzz/`) once failed on, checked in under
+//! `tests/fuzz-regressions/<target>/`: each must now hold the target's
+//! property. For `protocol`: a message either is refused or has exactly
+//! one encoding, the bytes it came from.
+
+use std::path::PathBuf;
+
+use umod_daemon::protocol::{Request, Response};
+
+fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz-regressions")
+        .join(target);
+    let mut out: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn protocol_inputs_decode_to_one_encoding_or_are_refused() {
+    let inputs = inputs("protocol");
+    assert!(!inputs.is_empty());
+    for (name, data) in inputs {
+        if let Ok(req) = Request::decode(&data) {
+            assert_eq!(req.encode(), data, "{name}: request");
+        }
+        if let Ok(resp) = Response::decode(&data) {
+            assert_eq!(resp.encode(), data, "{name}: response");
+        }
+    }
+}
+
+#[test]
+fn a_flag_byte_other_than_0_or_1_is_refused() {
+    // The first fuzz find: `Dmesg { clear }` with 0x3a for the flag decoded
+    // as `true` and encoded back as 0x01.
+    let err = Request::decode(&[1, 0, 3, 0, 0x3a]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed message: flag byte other than 0 or 1"
+    );
+    assert!(Request::decode(&[1, 0, 3, 0, 1]).is_ok());
+}
