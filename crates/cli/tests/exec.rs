@@ -18,9 +18,23 @@ fn include_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../capi/include")
 }
 
-/// The directory holding the umod binary, and libumod.so beside it.
+/// The directory holding the umod binary.
 fn target_dir() -> PathBuf {
     Path::new(UMOD).parent().unwrap().to_path_buf()
+}
+
+/// Copies the newest libumod.so cargo built into `dir`. `cargo test`
+/// builds the workspace's cdylib into `deps/` and leaves the copy beside
+/// the binaries as the last `cargo build` made it, which may be stale.
+fn libumod_into(dir: &Path) {
+    let newest = [target_dir().join("deps"), target_dir()]
+        .into_iter()
+        .map(|d| d.join("libumod.so"))
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .max()
+        .map(|(_, p)| p)
+        .expect("libumod.so is built by cargo (crate umod-capi): run cargo test --workspace");
+    std::fs::copy(newest, dir.join("libumod.so")).unwrap();
 }
 
 fn gcc(dir: &Path, source: &str, out: &str, extra: &[&str]) -> PathBuf {
@@ -33,10 +47,8 @@ fn gcc(dir: &Path, source: &str, out: &str, extra: &[&str]) -> PathBuf {
         .args(["-o"])
         .arg(&exe)
         .args(if extra.contains(&"-DUSE_LIBUMOD") {
-            vec![
-                format!("-L{}", target_dir().display()),
-                "-lumod".to_string(),
-            ]
+            libumod_into(dir);
+            vec![format!("-L{}", dir.display()), "-lumod".to_string()]
         } else {
             vec![]
         })
@@ -103,16 +115,10 @@ fn raw_syscalls_under_exec_against_the_daemon() {
 #[test]
 fn the_same_program_linked_against_libumod() {
     let d = Daemon::start("libumod");
-    let lib = target_dir().join("libumod.so");
-    assert!(
-        lib.exists(),
-        "{} is built by cargo (crate umod-capi)",
-        lib.display()
-    );
     let prog = gcc(&d.dir, "legacy_calls.c", "legacy_lib", &["-DUSE_LIBUMOD"]);
     let out = Command::new(&prog)
         .env("UMOD_SOCKET", &d.socket)
-        .env("LD_LIBRARY_PATH", target_dir())
+        .env("LD_LIBRARY_PATH", &d.dir)
         .output()
         .unwrap();
     expect_all_passed(&out, "linked against libumod.so");

@@ -153,8 +153,14 @@ pub fn forward(
     };
     Some(match backend.request(req) {
         Ok(Response::CallResult { ret, writes }) => {
+            // Only query_module and get_kernel_syms write, and neither
+            // changes the host: a buffer the process can read but not
+            // write (read-only mapping) fails the call as copy_to_user did.
+            let mut ret = ret;
             for (addr, bytes) in writes {
-                mem.write(addr, &bytes);
+                if !mem.write(addr, &bytes) {
+                    ret = Errno::EFAULT.as_negative();
+                }
             }
             ret
         }

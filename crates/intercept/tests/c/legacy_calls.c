@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +91,13 @@ int main(void)
 	EXPECT_ERR(query_module((char *)-1, 0, buf, sizeof buf, &ret), EFAULT, "query_module((char *)-1)");
 	EXPECT_ERR(query_module(NULL, QM_MODULES, buf, sizeof buf, (size_t *)-1), EFAULT, "QM_MODULES, ret = -1");
 	EXPECT_ERR(query_module(NULL, QM_MODULES, (void *)-1, 4096, &ret), EFAULT, "QM_MODULES, buf = -1");
+	{
+		/* Readable but not writable: the answer cannot be copied out. */
+		void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		EXPECT_ERR(query_module(NULL, QM_MODULES, ro, 4096, &ret), EFAULT, "QM_MODULES, read-only buffer");
+		EXPECT_ERR(query_module(NULL, QM_MODULES, buf, sizeof buf, (size_t *)ro), EFAULT, "QM_MODULES, read-only ret");
+		munmap(ro, 4096);
+	}
 	ret = 0;
 	EXPECT_ERR(query_module(NULL, QM_MODULES, buf, 1, &ret), ENOSPC, "QM_MODULES, 1-byte buffer");
 	check(ret == strlen(name) + 1 || ret > strlen(name), "ENOSPC: *ret is the total size needed");
