@@ -61,22 +61,41 @@ pub fn install_filter(program: &[Insn]) -> io::Result<RawFd> {
     }
 }
 
-/// Sends descriptor `fd` (and one byte) over the Unix socket `sock`.
-pub fn send_fd(sock: RawFd, fd: RawFd) -> io::Result<()> {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec {
+/// A message of one byte (`byte`) whose control data lives in `space`
+/// (`controllen` bytes of it).
+fn one_byte_message(
+    byte: &mut [u8; 1],
+    iov: &mut libc::iovec,
+    space: &mut [u8; 64],
+    controllen: usize,
+) -> libc::msghdr {
+    *iov = libc::iovec {
         iov_base: byte.as_mut_ptr().cast(),
         iov_len: 1,
     };
-    let mut space = [0u8; 64];
-    // SAFETY: msghdr and its control buffer are set up as cmsg(3) says;
-    // CMSG_* only compute offsets inside `space`, which is large enough.
+    // SAFETY: msghdr is plain data, and all zeroes is an empty one.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = space.as_mut_ptr().cast();
+    msg.msg_controllen = controllen;
+    msg
+}
+
+const NO_IOV: libc::iovec = libc::iovec {
+    iov_base: std::ptr::null_mut(),
+    iov_len: 0,
+};
+
+/// Sends descriptor `fd` (and one byte) over the Unix socket `sock`.
+pub fn send_fd(sock: RawFd, fd: RawFd) -> io::Result<()> {
+    let (mut byte, mut iov, mut space) = ([0u8; 1], NO_IOV, [0u8; 64]);
+    // SAFETY: CMSG_SPACE only computes a size.
+    let controllen = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    let msg = one_byte_message(&mut byte, &mut iov, &mut space, controllen);
+    // SAFETY: the control buffer is set up as cmsg(3) says; CMSG_* only
+    // compute offsets inside `space`, which is large enough.
     unsafe {
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = space.as_mut_ptr().cast();
-        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
         let cmsg = libc::CMSG_FIRSTHDR(&msg);
         (*cmsg).cmsg_level = libc::SOL_SOCKET;
         (*cmsg).cmsg_type = libc::SCM_RIGHTS;
@@ -91,19 +110,10 @@ pub fn send_fd(sock: RawFd, fd: RawFd) -> io::Result<()> {
 
 /// Receives a descriptor sent with [`send_fd`].
 pub fn recv_fd(sock: RawFd) -> io::Result<OwnedFd> {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    let mut space = [0u8; 64];
+    let (mut byte, mut iov, mut space) = ([0u8; 1], NO_IOV, [0u8; 64]);
+    let mut msg = one_byte_message(&mut byte, &mut iov, &mut space, 64);
     // SAFETY: as for `send_fd`; the received descriptor is new and ours.
     unsafe {
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = space.as_mut_ptr().cast();
-        msg.msg_controllen = space.len();
         let n = libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC);
         if n < 0 {
             return Err(io::Error::last_os_error());
