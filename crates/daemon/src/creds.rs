@@ -1,6 +1,6 @@
 //! Who is on the other end of a connection: pid, uid and gid from
 //! `SO_PEERCRED`, and `CAP_SYS_MODULE` from the peer's effective
-//! capability set in `/proc/PID/status`.
+//! capability set (`capget`, what `/proc/PID/status` shows as `CapEff`).
 
 use std::io;
 use std::os::fd::AsRawFd;
