@@ -106,13 +106,7 @@ fn row4_ebusy_for_a_failed_init_dependent() {
 #[test]
 fn row5_ebusy_while_in_use() {
     let host = host();
-    install(&host, "held", |base| {
-        let mut b = ImageBuilder::new("held");
-        let c = b.append(&asm::increment_then_return(base + 32, 0), 16);
-        b.init(c);
-        b
-    })
-    .unwrap();
+    held(&host, "held");
     let before = snap(&host);
     assert_eq!(host.delete(&root(), Some("held")), Err(Errno::EBUSY));
     assert_eq!(snap(&host), before);
@@ -132,7 +126,7 @@ fn row5_can_unload_decides_when_present() {
     // can_unload returning 0 wins over a non-zero use count.
     install(&host, "free", |base| {
         let mut b = ImageBuilder::new("free");
-        let init = b.append(&asm::increment_then_return(base + 32, 0), 16);
+        let init = b.append(&take_own_reference(base), 16);
         let cu = b.append(&asm::return_value(0), 16);
         b.init(init).can_unload(cu);
         b
@@ -313,7 +307,7 @@ fn sweep_skips_busy_and_uninitialized_modules() {
     install(&host, "busy", |base| {
         let mut b = ImageBuilder::new("busy");
         // MOD_INC_USE_COUNT: usecount + 1, flags |= VISITED | USED_ONCE.
-        let mut code = asm::increment_then_return(base + 32, 0);
+        let mut code = take_own_reference(base);
         code.truncate(code.len() - 6);
         code.extend(asm::or_then_return(
             base + 40,

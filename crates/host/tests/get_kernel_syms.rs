@@ -7,18 +7,6 @@ use umod_abi::image::{asm, ImageBuilder, SymbolValue};
 use umod_abi::{Errno, KernelSym};
 use umod_host::{Host, ScratchSpace};
 
-fn exporter(host: &Host, name: &str, syms: &[&str]) -> u64 {
-    install(host, name, |_| {
-        let mut b = ImageBuilder::new(name);
-        for s in syms {
-            let f = b.append(&asm::return_value(0), 16);
-            b.export(s, SymbolValue::Offset(f));
-        }
-        b
-    })
-    .unwrap()
-}
-
 fn kernel_count(host: &Host) -> i64 {
     host.kernel_symbols().unwrap().len() as i64
 }

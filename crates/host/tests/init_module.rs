@@ -657,13 +657,7 @@ fn positive_init_result_is_ebusy_negative_is_minus_r() {
 #[test]
 fn init_may_keep_its_own_reference() {
     let host = host();
-    install(&host, "held", |base| {
-        let mut b = ImageBuilder::new("held");
-        let c = b.append(&asm::increment_then_return(base + 32, 0), 16);
-        b.init(c);
-        b
-    })
-    .unwrap();
+    held(&host, "held");
     assert_eq!(snap(&host).modules[0].usecount, 1);
     assert_eq!(host.delete(&root(), Some("held")), Err(Errno::EBUSY));
     match host.query(Some("held"), QM_INFO).unwrap() {

@@ -44,19 +44,6 @@ fn query(host: &Host, name: Option<&[u8]>, which: i32, bufsize: u64) -> Call {
     }
 }
 
-/// A running module exporting `syms` (names), each pointing at its own code.
-fn exporter(host: &Host, name: &str, syms: &[&str]) -> u64 {
-    install(host, name, |_| {
-        let mut b = ImageBuilder::new(name);
-        for s in syms {
-            let f = b.append(&asm::return_value(0), 16);
-            b.export(s, SymbolValue::Offset(f));
-        }
-        b
-    })
-    .unwrap()
-}
-
 #[test]
 fn name_is_resolved_before_which() {
     let host = host();

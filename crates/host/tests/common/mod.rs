@@ -1,7 +1,8 @@
 //! Shared helpers for the host's contract tests.
 #![allow(dead_code)]
 
-use umod_abi::image::{asm, ImageBuilder};
+use umod_abi::image::{asm, ImageBuilder, SymbolValue};
+use umod_abi::module::offsets;
 use umod_abi::Errno;
 use umod_host::{Caller, Host, HostConfig, HostSnapshot, ScratchSpace};
 
@@ -91,4 +92,34 @@ pub fn staged(name: &[u8], image: &[u8]) -> (ScratchSpace, u64, u64) {
 /// A 4096-byte name: no NUL in the first page.
 pub fn long_name() -> Vec<u8> {
     vec![b'm'; 4096]
+}
+
+/// A running module exporting `syms` (names), each pointing at its own code.
+pub fn exporter(host: &Host, name: &str, syms: &[&str]) -> u64 {
+    install(host, name, |_| {
+        let mut b = ImageBuilder::new(name);
+        for s in syms {
+            let f = b.append(&asm::return_value(0), 16);
+            b.export(s, SymbolValue::Offset(f));
+        }
+        b
+    })
+    .unwrap()
+}
+
+/// Code that increments the use count of the module at `base`, then
+/// returns 0: an init that keeps a reference to its own module.
+pub fn take_own_reference(base: u64) -> Vec<u8> {
+    asm::increment_then_return(base + offsets::USECOUNT as u64, 0)
+}
+
+/// A running module whose init took a reference to itself.
+pub fn held(host: &Host, name: &str) -> u64 {
+    install(host, name, |base| {
+        let mut b = ImageBuilder::new(name);
+        let c = b.append(&take_own_reference(base), 16);
+        b.init(c);
+        b
+    })
+    .expect("install a self-held module")
 }
