@@ -75,24 +75,8 @@ enum Command {
     ///
     /// Example: umod serve --socket /tmp/umod.sock --window 64M
     Serve {
-        /// Module window size (K, M or G suffix); default 256M.
-        #[arg(long, value_name = "SIZE")]
-        window: Option<String>,
-        /// Kernel generation to impersonate: 2.4 (default) or 2.6.
-        #[arg(long, value_name = "2.4|2.6")]
-        personality: Option<String>,
-        /// Largest request from a caller with CAP_SYS_MODULE (default 64M).
-        #[arg(long, value_name = "SIZE")]
-        max_request: Option<String>,
-        /// Largest request from any other caller (default 1M).
-        #[arg(long, value_name = "SIZE")]
-        max_unprivileged_request: Option<String>,
-        /// Most clients served at once (default 256).
-        #[arg(long, value_name = "N")]
-        max_clients: Option<usize>,
-        /// Most modules (default 1024).
-        #[arg(long, value_name = "N")]
-        max_modules: Option<usize>,
+        #[command(flatten)]
+        limits: commands::serve::Limits,
     },
     /// Load a module object (the 2.4 way unless --oneshot).
     ///
@@ -259,24 +243,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let socket = cli.socket.as_deref();
     match cli.command {
         Command::Demo => commands::demo::run().map_err(Failure::new),
-        Command::Serve {
-            window,
-            personality,
-            max_request,
-            max_unprivileged_request,
-            max_clients,
-            max_modules,
-        } => {
-            let limits = commands::serve::Limits {
-                window,
-                personality,
-                max_request,
-                max_unprivileged_request,
-                max_clients,
-                max_modules,
-            };
-            commands::serve::run(socket, &limits).map_err(Failure::new)
-        }
+        Command::Serve { limits } => commands::serve::run(socket, &limits).map_err(Failure::new),
         Command::Cflags => commands::cflags::run().map_err(Failure::new),
         Command::Modinfo { field, file } => {
             commands::modinfo::run(&file, field.as_deref()).map_err(Failure::new)

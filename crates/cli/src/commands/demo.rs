@@ -95,13 +95,7 @@ pub fn run() -> Result<(), String> {
     }
 
     prompt("lsmod");
-    print!(
-        "{}",
-        render::lsmod(
-            &host.proc_modules().map_err(|e| e.to_string())?,
-            host.taint()
-        )
-    );
+    show_lsmod(&host)?;
 
     prompt("cat /proc/umod_hello");
     print!(
@@ -141,13 +135,7 @@ pub fn run() -> Result<(), String> {
         rmmod(&host, name).map_err(|e| fail(name, &e))?;
     }
     prompt("lsmod");
-    print!(
-        "{}",
-        render::lsmod(
-            &host.proc_modules().map_err(|e| e.to_string())?,
-            host.taint()
-        )
-    );
+    show_lsmod(&host)?;
     prompt("dmesg | tail -4");
     let log = host.dmesg();
     print!("{}", render::dmesg(&log[log.len().saturating_sub(4)..]));
@@ -159,5 +147,11 @@ pub fn run() -> Result<(), String> {
     if usage.in_use != 0 {
         return Err("window bytes leaked".into());
     }
+    Ok(())
+}
+
+fn show_lsmod(host: &Host) -> Result<(), String> {
+    let modules = host.proc_modules().map_err(|e| e.to_string())?;
+    print!("{}", render::lsmod(&modules, host.taint()));
     Ok(())
 }

@@ -24,18 +24,25 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// `umod serve`'s sizing options (each with a safe default).
+#[derive(clap::Args, Debug)]
 pub struct Limits {
-    /// `--window`
+    /// Module window size (K, M or G suffix); default 256M.
+    #[arg(long, value_name = "SIZE")]
     pub window: Option<String>,
-    /// `--personality`
+    /// Kernel generation to impersonate: 2.4 (default) or 2.6.
+    #[arg(long, value_name = "2.4|2.6")]
     pub personality: Option<String>,
-    /// `--max-request`
+    /// Largest request from a caller with CAP_SYS_MODULE (default 64M).
+    #[arg(long, value_name = "SIZE")]
     pub max_request: Option<String>,
-    /// `--max-unprivileged-request`
+    /// Largest request from any other caller (default 1M).
+    #[arg(long, value_name = "SIZE")]
     pub max_unprivileged_request: Option<String>,
-    /// `--max-clients`
+    /// Most clients served at once (default 256).
+    #[arg(long, value_name = "N")]
     pub max_clients: Option<usize>,
-    /// `--max-modules`
+    /// Most modules (default 1024).
+    #[arg(long, value_name = "N")]
     pub max_modules: Option<usize>,
 }
 
