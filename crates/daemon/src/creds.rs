@@ -10,6 +10,8 @@ use umod_host::Caller;
 
 /// Bit of `CAP_SYS_MODULE` in a capability set.
 pub const CAP_SYS_MODULE: u32 = 16;
+/// Bit of `CAP_SYS_ADMIN` in a capability set.
+pub const CAP_SYS_ADMIN: u32 = 21;
 
 /// The peer of `stream` as a [`Caller`].
 pub fn peer(stream: &UnixStream) -> io::Result<Caller> {
@@ -102,15 +104,15 @@ pub fn has_cap(pid: u32, cap: u32) -> bool {
     effective_caps(pid).is_some_and(|caps| caps & (1 << cap) != 0)
 }
 
-/// The `CapEff:` mask of a `/proc/PID/status` text.
-pub fn cap_eff(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
-    u64::from_str_radix(line["CapEff:".len()..].trim(), 16).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `CapEff:` mask of a `/proc/PID/status` text.
+    fn cap_eff(status: &str) -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
+        u64::from_str_radix(line["CapEff:".len()..].trim(), 16).ok()
+    }
 
     #[test]
     fn cap_eff_parsing() {

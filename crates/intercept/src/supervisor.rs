@@ -130,9 +130,10 @@ pub fn exec(config: ExecConfig, mut backend: Backend) -> Result<i32, ExecError> 
         config.uname_release.is_some(),
         config.proc_views,
     ));
-    // Without CAP_SYS_ADMIN (21) a process may only install a filter under
+    // Without CAP_SYS_ADMIN a process may only install a filter under
     // no_new_privs.
-    let need_nnp = !umod_daemon::creds::has_cap(std::process::id(), 21);
+    use umod_daemon::creds::{has_cap, CAP_SYS_ADMIN};
+    let need_nnp = !has_cap(std::process::id(), CAP_SYS_ADMIN);
     let (ours, theirs) = UnixStream::pair()?;
 
     let pid = sys::fork()?;
