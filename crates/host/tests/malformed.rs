@@ -169,6 +169,24 @@ fn generated_object_corpus() {
             }
         }
     }
+    // No symbol table at all, and every relocation against symbol 0 (the
+    // null symbol, which then exists only implicitly).
+    let mut o = base.clone();
+    for i in 0..shnum {
+        let h = shoff + 64 * i;
+        let (off, size) = (u64_at(&base, h + 0x18) as usize, u64_at(&base, h + 0x20) as usize);
+        match u32::from_le_bytes(base[h + 4..h + 8].try_into().unwrap()) {
+            2 => o[h + 4..h + 8].copy_from_slice(&0u32.to_le_bytes()),
+            4 => {
+                for r in (0..size).step_by(24) {
+                    let ty = u64_at(&base, off + r + 8) & 0xffff_ffff;
+                    o[off + r + 8..off + r + 16].copy_from_slice(&ty.to_le_bytes());
+                }
+            }
+            _ => {}
+        }
+    }
+    case(o, "no symbol table, relocations against symbol 0".into());
     host.clear_dmesg();
     eprintln!(
         "malformed objects: {cases} cases, {refused} refused, {} loaded and unloaded cleanly",

@@ -267,6 +267,19 @@ impl<'data> Object<'data> {
             symbols.push(symbol);
         }
 
+        if symbols.is_empty() {
+            // No symbol table: relocations may still name symbol 0, the
+            // null symbol, so it exists for every later stage.
+            symbols.push(Symbol {
+                name: &[],
+                value: 0,
+                size: 0,
+                bind: elf::STB_LOCAL.0,
+                kind: elf::STT_NOTYPE.0,
+                place: Place::Undefined,
+            });
+        }
+
         let mut relocations = Vec::new();
         for (i, sh) in table.iter().enumerate() {
             let name = sections[i].name;
@@ -292,7 +305,7 @@ impl<'data> Object<'data> {
             if target == 0 {
                 return Err(bad_section(name, "applies to the null section"));
             }
-            if !symbols.is_empty() && link != SectionIndex(symtab.section().0) {
+            if !symtab.is_empty() && link != SectionIndex(symtab.section().0) {
                 return Err(bad_section(name, "is linked to a table other than .symtab"));
             }
             if !sections[target].is_alloc() {
