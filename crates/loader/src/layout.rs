@@ -87,8 +87,8 @@ impl Layout {
 /// What the layout must make room for besides the object's sections.
 #[derive(Clone, Debug, Default)]
 pub struct Extras {
-    /// Symbol indexes exported through a generated table.
-    pub exports: Vec<usize>,
+    /// Entries of a generated export table.
+    pub exports: usize,
     /// Bytes of the string area.
     pub strings: u64,
     /// Number of dependencies.
@@ -341,9 +341,9 @@ fn place_extras(
                 out.got =
                     Some(c.place(8 * out.got_order.len().max(1) as u64, 8, Prot::ReadOnly)?);
             }
-            if !extras.exports.is_empty() {
-                let at = c.place(16 * extras.exports.len() as u64, 8, Prot::ReadOnly)?;
-                out.ksymtab = Some((at, extras.exports.len()));
+            if extras.exports > 0 {
+                let at = c.place(16 * extras.exports as u64, 8, Prot::ReadOnly)?;
+                out.ksymtab = Some((at, extras.exports));
             }
             out.strings = c.place(extras.strings, 1, Prot::ReadOnly)?;
         }
@@ -393,24 +393,28 @@ pub fn default_exports(object: &Object<'_>) -> Vec<usize> {
         b"kernel_version",
         b"__this_module",
     ];
-    let hidden_prefix = |n: &[u8]| {
-        n.starts_with(b"__module_") || n.starts_with(b"__ksymtab_") || n.starts_with(b"__kstrtab_")
+    // Runs once per symbol: the cheap tests first, names last.
+    let hidden = |n: &[u8]| {
+        HIDDEN.contains(&n)
+            || n.starts_with(b"__module_")
+            || n.starts_with(b"__ksymtab_")
+            || n.starts_with(b"__kstrtab_")
     };
+    let loaded: Vec<bool> = object.sections.iter().map(is_loaded).collect();
     (1..object.symbols.len())
         .filter(|&i| {
             let s = &object.symbols[i];
             let placed = match s.place {
-                Place::Section(k) => is_loaded(&object.sections[k]),
+                Place::Section(k) => loaded[k],
                 Place::Common => true,
                 _ => false,
             };
             placed
                 && s.is_global()
-                && !s.name.is_empty()
                 && s.kind != elf::STT_SECTION.0
                 && s.kind != elf::STT_FILE.0
-                && !HIDDEN.contains(&s.name)
-                && !hidden_prefix(s.name)
+                && !s.name.is_empty()
+                && !(matches!(s.name[0], b'_' | b'c' | b'i' | b'k') && hidden(s.name))
         })
         .collect()
 }

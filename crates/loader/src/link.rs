@@ -105,8 +105,17 @@ impl<'a> Plan<'a> {
             ExportTable::AllGlobals if !options.no_default_exports => default_exports(object),
             _ => Vec::new(),
         };
-        let mut string_bytes = Vec::new();
-        let mut offsets = StringOffsets::default();
+        // Every generated export's name is a string of the image: size
+        // the area once.
+        let export_names: usize = generated_exports
+            .iter()
+            .map(|&i| object.symbols[i].name.len() + 1)
+            .sum();
+        let mut string_bytes = Vec::with_capacity(name.len() + 1 + export_names);
+        let mut offsets = StringOffsets {
+            exports: Vec::with_capacity(generated_exports.len()),
+            ..StringOffsets::default()
+        };
         let mut push = |bytes: &[u8]| {
             let at = string_bytes.len() as u64;
             string_bytes.extend_from_slice(bytes);
@@ -121,7 +130,7 @@ impl<'a> Plan<'a> {
             offsets.params.push(push(s));
         }
         let extras = Extras {
-            exports: generated_exports.clone(),
+            exports: generated_exports.len(),
             strings: string_bytes.len() as u64,
             deps: resolution.deps.len(),
             wx: options.wx,
