@@ -9,7 +9,7 @@ use std::sync::Arc;
 use umod_abi::ModuleHeader;
 use umod_abi::{Errno, PAGE_SIZE, UTS_RELEASE};
 use umod_loader::layout::{Prot, Segment};
-use umod_loader::{LinkOptions, LoadError, LoadMap, ModuleObject, SymbolSource};
+use umod_loader::{LinkOptions, LoadError, LoadMap, ModuleObject, Plan, SymbolSource};
 
 use crate::caller::Caller;
 use crate::calls::{self, gate};
@@ -140,68 +140,84 @@ impl Host {
             no_default_exports: options.no_default_exports,
             wx: true,
         };
-        let plan = module.plan(&source, &options.args, &link)?;
+        let workspace = std::mem::take(&mut st.workspace);
+        let plan = module.plan_in(&source, &options.args, &link, workspace)?;
+        let loaded = place(sh, &mut st, name, &plan, options);
+        st.workspace = plan.into_workspace();
+        if loaded.is_ok() {
+            // As 2.4's insmod did through /proc/sys/kernel/tainted.
+            sh.kernel.add_taint(taint);
+        }
+        loaded
+    }
+}
 
-        let addr = calls::create::create_named(
-            sh,
-            &mut st,
-            name.as_bytes(),
-            plan.size(),
-            Protection::ReadWrite,
-            false,
-        )
-        .map_err(call("create_module"))?;
-        let undo = |st: &mut State| {
-            if let Some(i) = st.index_of_addr(addr) {
-                calls::delete::free_module(sh, st, i, false);
-            }
-        };
-        // Relocate straight into the block: no copy of the image anywhere.
-        let idx = st.index_of_addr(addr).expect("just created");
-        let block_size = st.modules[idx].block.size();
-        let relocated = sh
-            .window
-            .mapping()
-            .with_bytes_mut(addr, block_size, |block| {
-                let (image, tail) = block.split_at_mut(plan.size() as usize);
-                tail.fill(0);
-                plan.relocate_into(image, addr)
-            });
-        let (header, relocations) = match relocated {
-            Ok(done) => done,
-            Err(e) => {
-                undo(&mut st);
-                return Err(e.into());
-            }
-        };
-        let id = match calls::init::prepare_in_place(sh, &mut st, idx) {
-            Ok(id) => id,
-            Err(errno) => {
-                undo(&mut st);
-                return Err(OneShotError::Call {
-                    call: "init_module",
-                    errno,
-                });
-            }
-        };
-        let image = LoadedImage {
-            header,
-            segments: plan.layout().segments.clone(),
-            relocations,
-        };
-        protect(sh, &mut st, id, addr, &image);
-        if let Err(errno) = calls::init::run_init(sh, &mut st, id) {
-            undo(&mut st);
+/// Creates the entry for `plan`, relocates it in place, protects it and
+/// runs its init; on any failure the entry is gone again.
+fn place(
+    sh: &Shared,
+    st: &mut State,
+    name: &str,
+    plan: &Plan<'_>,
+    options: &LoadOptions,
+) -> Result<Loaded, OneShotError> {
+    let addr = calls::create::create_named(
+        sh,
+        st,
+        name.as_bytes(),
+        plan.size(),
+        Protection::ReadWrite,
+        false,
+    )
+    .map_err(call("create_module"))?;
+    let undo = |st: &mut State| {
+        if let Some(i) = st.index_of_addr(addr) {
+            calls::delete::free_module(sh, st, i, false);
+        }
+    };
+    // Relocate straight into the block: no copy of the image anywhere.
+    let idx = st.index_of_addr(addr).expect("just created");
+    let block_size = st.modules[idx].block.size();
+    let relocated = sh
+        .window
+        .mapping()
+        .with_bytes_mut(addr, block_size, |block| {
+            let (image, tail) = block.split_at_mut(plan.size() as usize);
+            tail.fill(0);
+            plan.relocate_into(image, addr)
+        });
+    let (header, relocations) = match relocated {
+        Ok(done) => done,
+        Err(e) => {
+            undo(st);
+            return Err(e.into());
+        }
+    };
+    let id = match calls::init::prepare_in_place(sh, st, idx) {
+        Ok(id) => id,
+        Err(errno) => {
+            undo(st);
             return Err(OneShotError::Call {
-                call: "init",
+                call: "init_module",
                 errno,
             });
         }
-        // As 2.4's insmod did through /proc/sys/kernel/tainted.
-        sh.kernel.add_taint(taint);
-        let map = options.map.then(|| plan.load_map(addr));
-        Ok(Loaded { addr, image, map })
+    };
+    let image = LoadedImage {
+        header,
+        segments: plan.layout().segments.clone(),
+        relocations,
+    };
+    protect(sh, st, id, addr, &image);
+    if let Err(errno) = calls::init::run_init(sh, st, id) {
+        undo(st);
+        return Err(OneShotError::Call {
+            call: "init",
+            errno,
+        });
     }
+    let map = options.map.then(|| plan.load_map(addr));
+    Ok(Loaded { addr, image, map })
 }
 
 /// Narrows a W^X layout's code and constant segments (the block is already

@@ -70,6 +70,8 @@ pub(crate) struct State {
     /// The kernel's exports as the loader looks them up, built on first
     /// use after each change of the export table.
     pub kernel_symbols: Option<std::sync::Arc<umod_loader::SymbolSource>>,
+    /// The one-shot loader's buffers, kept from one load to the next.
+    pub workspace: umod_loader::Workspace,
 }
 
 impl State {

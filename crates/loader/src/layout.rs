@@ -183,12 +183,30 @@ pub fn layout(
     externals: &[Option<u64>],
     extras: &Extras,
 ) -> Result<Layout, LoadError> {
+    layout_in(object, externals, extras, Layout::default())
+}
+
+/// [`layout`], reusing the capacity of `reuse`'s per-symbol tables.
+pub fn layout_in(
+    object: &Object<'_>,
+    externals: &[Option<u64>],
+    extras: &Extras,
+    reuse: Layout,
+) -> Result<Layout, LoadError> {
     let n = object.symbols.len();
+    let refill = |mut v: Vec<Option<u64>>| {
+        v.clear();
+        v.resize(n, None);
+        v
+    };
+    let mut got_slots = reuse.got_slots;
+    got_slots.clear();
+    got_slots.resize(n, None);
     let mut out = Layout {
         sections: vec![None; object.sections.len()],
-        commons: vec![None; n],
-        got_slots: vec![None; n],
-        stubs: vec![None; n],
+        commons: refill(reuse.commons),
+        got_slots,
+        stubs: refill(reuse.stubs),
         ..Layout::default()
     };
     let mut needs_got = object
@@ -387,6 +405,14 @@ pub fn export_table(object: &Object<'_>) -> ExportTable {
 /// Symbols a module without `__ksymtab` exports: globals defined in loaded
 /// sections or COMMON, less the ones insmod makes local.
 pub fn default_exports(object: &Object<'_>) -> Vec<usize> {
+    let mut out = Vec::new();
+    default_exports_in(object, &mut out);
+    out
+}
+
+/// [`default_exports`] into `out` (cleared first).
+pub fn default_exports_in(object: &Object<'_>, out: &mut Vec<usize>) {
+    out.clear();
     const HIDDEN: [&[u8]; 4] = [
         b"init_module",
         b"cleanup_module",
@@ -401,20 +427,18 @@ pub fn default_exports(object: &Object<'_>) -> Vec<usize> {
             || n.starts_with(b"__kstrtab_")
     };
     let loaded: Vec<bool> = object.sections.iter().map(is_loaded).collect();
-    (1..object.symbols.len())
-        .filter(|&i| {
-            let s = &object.symbols[i];
-            let placed = match s.place {
-                Place::Section(k) => loaded[k],
-                Place::Common => true,
-                _ => false,
-            };
-            placed
-                && s.is_global()
-                && s.kind != elf::STT_SECTION.0
-                && s.kind != elf::STT_FILE.0
-                && !s.name.is_empty()
-                && !(matches!(s.name[0], b'_' | b'c' | b'i' | b'k') && hidden(s.name))
-        })
-        .collect()
+    out.extend((1..object.symbols.len()).filter(|&i| {
+        let s = &object.symbols[i];
+        let placed = match s.place {
+            Place::Section(k) => loaded[k],
+            Place::Common => true,
+            _ => false,
+        };
+        placed
+            && s.is_global()
+            && s.kind != elf::STT_SECTION.0
+            && s.kind != elf::STT_FILE.0
+            && !s.name.is_empty()
+            && !(matches!(s.name[0], b'_' | b'c' | b'i' | b'k') && hidden(s.name))
+    }));
 }

@@ -26,7 +26,7 @@ pub mod symbols;
 pub mod x86_64;
 
 pub use error::LoadError;
-pub use link::{Image, LinkOptions, LoadMap, MapEntry, Plan};
+pub use link::{Image, LinkOptions, LoadMap, MapEntry, Plan, Workspace};
 pub use modinfo::ModInfo;
 pub use symbols::SymbolSource;
 
@@ -76,6 +76,25 @@ impl<'data> ModuleObject<'data> {
             symbols,
             args,
             options,
+        )
+    }
+
+    /// [`ModuleObject::plan`] in the buffers of `ws`.
+    pub fn plan_in(
+        &'data self,
+        symbols: &SymbolSource,
+        args: &[String],
+        options: &LinkOptions,
+        ws: Workspace,
+    ) -> Result<Plan<'data>, LoadError> {
+        Plan::new_in(
+            &self.object,
+            &self.name,
+            &self.modinfo,
+            symbols,
+            args,
+            options,
+            ws,
         )
     }
 

@@ -10,7 +10,7 @@ use umod_abi::{ModuleHeader, ModuleRef, ModuleSymbol, MOD_AUTOCLEAN};
 
 use crate::elf::{Object, Place};
 use crate::error::LoadError;
-use crate::layout::{self, default_exports, export_table, ExportTable, Extras, Layout, Segment};
+use crate::layout::{self, default_exports_in, export_table, ExportTable, Extras, Layout, Segment};
 use crate::modinfo::ModInfo;
 use crate::params::{self, ParamPlan, ParamWrite};
 use crate::resolve::{self, Resolution, GLOBAL_OFFSET_TABLE, THIS_MODULE};
@@ -53,6 +53,19 @@ struct StringOffsets {
     name: u64,
     exports: Vec<u64>,
     params: Vec<u64>,
+}
+
+/// The large per-symbol buffers of a [`Plan`], kept between loads by a
+/// host that loads many modules: a module of 10 000 symbols needs close
+/// to a megabyte of them, and memory that malloc gives back to the system
+/// between two loads costs a page fault per page on the next.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    externals: Vec<Option<u64>>,
+    layout: Layout,
+    exports: Vec<usize>,
+    strings: Vec<u8>,
+    export_offsets: Vec<u64>,
 }
 
 /// One line of the load map (`insmod -m`).
@@ -98,24 +111,43 @@ impl<'a> Plan<'a> {
         args: &[String],
         options: &LinkOptions,
     ) -> Result<Plan<'a>, LoadError> {
-        let resolution = resolve::resolve(object, modinfo, symbols)?;
+        Plan::new_in(
+            object,
+            name,
+            modinfo,
+            symbols,
+            args,
+            options,
+            Workspace::default(),
+        )
+    }
+
+    /// [`Plan::new`], building its tables in the buffers of `ws` (see
+    /// [`Workspace`]; [`Plan::into_workspace`] gives them back).
+    pub fn new_in(
+        object: &'a Object<'a>,
+        name: &str,
+        modinfo: &ModInfo,
+        symbols: &SymbolSource,
+        args: &[String],
+        options: &LinkOptions,
+        ws: Workspace,
+    ) -> Result<Plan<'a>, LoadError> {
+        let resolution = resolve::resolve_in(object, modinfo, symbols, ws.externals)?;
         let params = params::plan(object, modinfo, args)?;
         let exports = export_table(object);
-        let generated_exports = match exports {
-            ExportTable::AllGlobals if !options.no_default_exports => default_exports(object),
-            _ => Vec::new(),
-        };
-        // Every generated export's name is a string of the image: size
-        // the area once.
-        let export_names: usize = generated_exports
-            .iter()
-            .map(|&i| object.symbols[i].name.len() + 1)
-            .sum();
-        let mut string_bytes = Vec::with_capacity(name.len() + 1 + export_names);
+        let mut generated_exports = ws.exports;
+        generated_exports.clear();
+        if exports == ExportTable::AllGlobals && !options.no_default_exports {
+            default_exports_in(object, &mut generated_exports);
+        }
+        let mut string_bytes = ws.strings;
+        string_bytes.clear();
         let mut offsets = StringOffsets {
-            exports: Vec::with_capacity(generated_exports.len()),
+            exports: ws.export_offsets,
             ..StringOffsets::default()
         };
+        offsets.exports.clear();
         let mut push = |bytes: &[u8]| {
             let at = string_bytes.len() as u64;
             string_bytes.extend_from_slice(bytes);
@@ -135,7 +167,7 @@ impl<'a> Plan<'a> {
             deps: resolution.deps.len(),
             wx: options.wx,
         };
-        let layout = layout::layout(object, &resolution.externals, &extras)?;
+        let layout = layout::layout_in(object, &resolution.externals, &extras, ws.layout)?;
         Ok(Plan {
             object,
             name: name.as_bytes().to_vec(),
@@ -148,6 +180,17 @@ impl<'a> Plan<'a> {
             string_offsets: offsets,
             string_bytes,
         })
+    }
+
+    /// The buffers of this plan, to build the next one in.
+    pub fn into_workspace(self) -> Workspace {
+        Workspace {
+            externals: self.resolution.externals,
+            layout: self.layout,
+            exports: self.generated_exports,
+            strings: self.string_bytes,
+            export_offsets: self.string_offsets.exports,
+        }
     }
 
     /// Bytes to ask `create_module` for.

@@ -28,7 +28,19 @@ pub fn resolve(
     modinfo: &ModInfo,
     source: &SymbolSource,
 ) -> Result<Resolution, LoadError> {
-    let mut externals = vec![None; object.symbols.len()];
+    resolve_in(object, modinfo, source, Vec::new())
+}
+
+/// [`resolve`], building the table of externals in `externals` (whatever
+/// it held; only its capacity is reused).
+pub fn resolve_in(
+    object: &Object<'_>,
+    modinfo: &ModInfo,
+    source: &SymbolSource,
+    mut externals: Vec<Option<u64>>,
+) -> Result<Resolution, LoadError> {
+    externals.clear();
+    externals.resize(object.symbols.len(), None);
     let mut used = vec![false; source.providers().len()];
     for (i, sym) in object.symbols.iter().enumerate().skip(1) {
         if sym.place != Place::Undefined || sym.name.is_empty() {
