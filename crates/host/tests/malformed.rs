@@ -174,7 +174,10 @@ fn generated_object_corpus() {
     let mut o = base.clone();
     for i in 0..shnum {
         let h = shoff + 64 * i;
-        let (off, size) = (u64_at(&base, h + 0x18) as usize, u64_at(&base, h + 0x20) as usize);
+        let (off, size) = (
+            u64_at(&base, h + 0x18) as usize,
+            u64_at(&base, h + 0x20) as usize,
+        );
         match u32::from_le_bytes(base[h + 4..h + 8].try_into().unwrap()) {
             2 => o[h + 4..h + 8].copy_from_slice(&0u32.to_le_bytes()),
             4 => {
