@@ -56,30 +56,29 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn rounds(n: usize) -> usize {
     match n {
-        0..=100 => 400,
-        101..=1000 => 100,
-        _ => 20,
+        0..=100 => 1000,
+        101..=1000 => 300,
+        _ => 60,
     }
 }
 
-/// dlopen + dlsym + dlclose of `path`, timed.
-fn time_dlopen(path: &Path, rounds: usize) -> Duration {
-    let c_path = CString::new(path.to_str().expect("utf-8 path")).unwrap();
-    let sym = CString::new("bench_entry").unwrap();
-    let mut times = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let t = Instant::now();
-        // SAFETY: plain FFI calls to glibc's loader with NUL-terminated
-        // strings; the handle is closed before the next round.
-        unsafe {
-            let h = libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL);
-            assert!(!h.is_null(), "dlopen {}", path.display());
-            assert!(!libc::dlsym(h, sym.as_ptr()).is_null());
-            libc::dlclose(h);
-        }
-        times.push(t.elapsed());
+/// One dlopen + dlsym + dlclose of `path`, timed.
+fn time_dlopen(path: &CString) -> Duration {
+    let sym = c"bench_entry";
+    let t = Instant::now();
+    // SAFETY: plain FFI calls to glibc's loader with NUL-terminated
+    // strings; the handle is closed before returning.
+    unsafe {
+        let h = libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL);
+        assert!(!h.is_null(), "dlopen {path:?}");
+        assert!(!libc::dlsym(h, sym.as_ptr()).is_null());
+        libc::dlclose(h);
     }
-    median(times)
+    t.elapsed()
+}
+
+fn c_path(path: &Path) -> CString {
+    CString::new(path.to_str().expect("utf-8 path")).unwrap()
 }
 
 fn main() {
@@ -115,27 +114,32 @@ fn main() {
         let object = std::fs::read(&obj).unwrap();
 
         let rounds = rounds(n);
+        let (so, so_hidden) = (c_path(&so), c_path(&so_hidden));
         // Warm both sides up (page cache, window pages, allocator).
         for _ in 0..3 {
             host.load_object(&root, "bench", &object, &options)
                 .expect("load");
             host.delete(&root, Some("bench")).unwrap();
+            time_dlopen(&so);
+            time_dlopen(&so_hidden);
         }
-        time_dlopen(&so, 3);
+        // The three are timed in turn, round after round, so that a change
+        // in the machine's speed during the run (a shared VM) weighs on
+        // all of them alike.
         let mut relocations = 0;
-        let mut times = Vec::with_capacity(rounds);
+        let (mut umod, mut default, mut hidden) = (vec![], vec![], vec![]);
         for _ in 0..rounds {
             let t = Instant::now();
             let loaded = host
                 .load_object(&root, "bench", &object, &options)
                 .expect("load");
             host.delete(&root, Some("bench")).unwrap();
-            times.push(t.elapsed());
+            umod.push(t.elapsed());
             relocations = loaded.image.relocations;
+            default.push(time_dlopen(&so));
+            hidden.push(time_dlopen(&so_hidden));
         }
-        let umod = median(times);
-        let default = time_dlopen(&so, rounds);
-        let hidden = time_dlopen(&so_hidden, rounds);
+        let (umod, default, hidden) = (median(umod), median(default), median(hidden));
         let per_sec = relocations as f64 / umod.as_secs_f64();
         println!(
             "functions={n:<6} umod={:>9.1}us dlopen_default={:>9.1}us dlopen_hidden={:>9.1}us relocations={relocations} relocs_per_sec={per_sec:.3e} vs_hidden={:.2} ratio={:.3}",

@@ -27,8 +27,14 @@ fn reused_buffers_build_the_same_image() {
     let options = LinkOptions::default();
     // The first module is the larger, PIC one (GOT slots, stubs, many
     // exports); the second, small one is then planned in its buffers.
-    let pic = MODELS.iter().find(|m| m.name == "pic").expect("a -fPIC model");
-    let kernel_model = MODELS.iter().find(|m| m.name == "kernel").expect("kernel model");
+    let pic = MODELS
+        .iter()
+        .find(|m| m.name == "pic")
+        .expect("a -fPIC model");
+    let kernel_model = MODELS
+        .iter()
+        .find(|m| m.name == "kernel")
+        .expect("kernel model");
     let big = compile("shapes.c", pic, &[]);
     let small = compile("inert.c", kernel_model, &[]);
     let big = ModuleObject::parse("big", &big).unwrap();
@@ -40,7 +46,10 @@ fn reused_buffers_build_the_same_image() {
     let first = big
         .plan_in(&symbols, &[], &options, Workspace::default())
         .unwrap();
-    assert!(!first.layout().got_order.is_empty(), "the PIC module has a GOT");
+    assert!(
+        !first.layout().got_order.is_empty(),
+        "the PIC module has a GOT"
+    );
     let reused = small
         .plan_in(&symbols, &[], &options, first.into_workspace())
         .unwrap();
