@@ -69,14 +69,7 @@ impl<'data> ModuleObject<'data> {
         args: &[String],
         options: &LinkOptions,
     ) -> Result<Plan<'data>, LoadError> {
-        Plan::new(
-            &self.object,
-            &self.name,
-            &self.modinfo,
-            symbols,
-            args,
-            options,
-        )
+        self.plan_in(symbols, args, options, Workspace::default())
     }
 
     /// [`ModuleObject::plan`] in the buffers of `ws`.
@@ -87,7 +80,7 @@ impl<'data> ModuleObject<'data> {
         options: &LinkOptions,
         ws: Workspace,
     ) -> Result<Plan<'data>, LoadError> {
-        Plan::new_in(
+        Plan::new(
             &self.object,
             &self.name,
             &self.modinfo,

@@ -102,29 +102,10 @@ pub struct LoadMap {
 }
 
 impl<'a> Plan<'a> {
-    /// Resolves, plans parameters and exports, and lays the module out.
+    /// Resolves, plans parameters and exports, and lays the module out,
+    /// building its tables in the buffers of `ws` (see [`Workspace`];
+    /// [`Plan::into_workspace`] gives them back).
     pub fn new(
-        object: &'a Object<'a>,
-        name: &str,
-        modinfo: &ModInfo,
-        symbols: &SymbolSource,
-        args: &[String],
-        options: &LinkOptions,
-    ) -> Result<Plan<'a>, LoadError> {
-        Plan::new_in(
-            object,
-            name,
-            modinfo,
-            symbols,
-            args,
-            options,
-            Workspace::default(),
-        )
-    }
-
-    /// [`Plan::new`], building its tables in the buffers of `ws` (see
-    /// [`Workspace`]; [`Plan::into_workspace`] gives them back).
-    pub fn new_in(
         object: &'a Object<'a>,
         name: &str,
         modinfo: &ModInfo,
