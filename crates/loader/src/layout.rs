@@ -178,15 +178,7 @@ impl Cursor {
 /// Plans the image for `object`. Every relocation of a loaded section is
 /// checked here (supported type, field inside its section), before any
 /// memory is asked for; relocating later cannot fail but for overflow.
-pub fn layout(
-    object: &Object<'_>,
-    externals: &[Option<u64>],
-    extras: &Extras,
-) -> Result<Layout, LoadError> {
-    layout_in(object, externals, extras, Layout::default())
-}
-
-/// [`layout`], reusing the capacity of `reuse`'s per-symbol tables.
+/// (The per-symbol tables reuse the capacity of `reuse`'s.)
 pub fn layout_in(
     object: &Object<'_>,
     externals: &[Option<u64>],

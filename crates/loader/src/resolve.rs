@@ -22,17 +22,8 @@ pub struct Resolution {
     pub deps: Vec<Provider>,
 }
 
-/// Resolves every undefined symbol of `object`.
-pub fn resolve(
-    object: &Object<'_>,
-    modinfo: &ModInfo,
-    source: &SymbolSource,
-) -> Result<Resolution, LoadError> {
-    resolve_in(object, modinfo, source, Vec::new())
-}
-
-/// [`resolve`], building the table of externals in `externals` (whatever
-/// it held; only its capacity is reused).
+/// Resolves every undefined symbol of `object`, building the table of
+/// externals in `externals` (whatever it held; only its capacity is reused).
 pub fn resolve_in(
     object: &Object<'_>,
     modinfo: &ModInfo,
