@@ -235,10 +235,16 @@ impl<'data> Object<'data> {
             .symbols(endian, data, elf::SHT_SYMTAB)
             .map_err(malformed)?;
         let mut symbols = Vec::with_capacity(symtab.len());
+        // Names are short: a plain scan for their NUL beats a general
+        // search started at every name (this loop runs once per symbol).
+        let strtab = sections
+            .get(symtab.string_section().0)
+            .map_or(&[][..], |s| s.data);
         for (i, sym) in symtab.iter().enumerate() {
-            let name = symtab
-                .symbol_name(endian, sym)
-                .map_err(|_| bad_symbol(format!("#{i}"), "name outside the string table"))?;
+            let name = strtab
+                .get(sym.st_name(endian) as usize..)
+                .and_then(|rest| rest.iter().position(|&b| b == 0).map(|n| &rest[..n]))
+                .ok_or_else(|| bad_symbol(format!("#{i}"), "name outside the string table"))?;
             let shndx = sym.st_shndx(endian);
             let place = if shndx == elf::SHN_UNDEF {
                 Place::Undefined
@@ -246,6 +252,8 @@ impl<'data> Object<'data> {
                 Place::Absolute
             } else if shndx == elf::SHN_COMMON {
                 Place::Common
+            } else if shndx.0 < elf::SHN_LORESERVE {
+                Place::Section(usize::from(shndx.0))
             } else {
                 let idx = symtab
                     .symbol_section(endian, sym, SymbolIndex(i))

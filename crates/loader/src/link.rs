@@ -191,25 +191,34 @@ impl<'a> Plan<'a> {
 
     /// Absolute address of symbol `i` for an image at `base`.
     fn symbol_value(&self, i: usize, base: u64) -> Result<u64, LoadError> {
-        let sym = &self.object.symbols[i];
-        Ok(match sym.place {
-            Place::Section(s) => {
-                let off = self.layout.sections[s].ok_or_else(|| LoadError::BadSymbol {
-                    symbol: sym.display_name(),
-                    problem: format!(
-                        "lies in section {}, which is not loaded",
-                        self.object.sections[s].name
-                    ),
-                })?;
-                base + off + sym.value
+        self.address_of(i, base).ok_or_else(|| {
+            let sym = &self.object.symbols[i];
+            let section = match sym.place {
+                Place::Section(s) => self.object.sections[s].name,
+                _ => "?",
+            };
+            LoadError::BadSymbol {
+                symbol: sym.display_name(),
+                problem: format!("lies in section {section}, which is not loaded"),
             }
+        })
+    }
+
+    /// [`Plan::symbol_value`] without the error: `None` for a symbol of a
+    /// section that is not loaded. Runs once per symbol of every load.
+    #[inline]
+    fn address_of(&self, i: usize, base: u64) -> Option<u64> {
+        let sym = &self.object.symbols[i];
+        Some(match sym.place {
+            Place::Section(s) => base + self.layout.sections[s]? + sym.value,
             Place::Absolute => sym.value,
             Place::Common => base + self.layout.commons[i].expect("COMMON placed"),
-            Place::Undefined if sym.name == THIS_MODULE => base,
-            Place::Undefined if sym.name == GLOBAL_OFFSET_TABLE => {
-                base + self.layout.got.unwrap_or(0)
-            }
-            Place::Undefined => self.resolution.externals[i].unwrap_or(0),
+            Place::Undefined => match self.resolution.externals[i] {
+                Some(value) => value,
+                None if sym.name == THIS_MODULE => base,
+                None if sym.name == GLOBAL_OFFSET_TABLE => base + self.layout.got.unwrap_or(0),
+                None => 0,
+            },
         })
     }
 
@@ -344,7 +353,7 @@ impl<'a> Plan<'a> {
                 if i == 0 {
                     0
                 } else {
-                    self.symbol_value(i, base).unwrap_or(UNLOADED)
+                    self.address_of(i, base).unwrap_or(UNLOADED)
                 }
             })
             .collect()
