@@ -123,21 +123,24 @@ fn main() {
             time_dlopen(&so);
             time_dlopen(&so_hidden);
         }
-        // The three are timed in turn, round after round, so that a change
-        // in the machine's speed during the run (a shared VM) weighs on
-        // all of them alike.
+        // The three are timed in turn, a block of rounds each, ten blocks
+        // apiece: each runs in its steady state, and a change in the
+        // machine's speed during the run (a shared VM) weighs on all three.
         let mut relocations = 0;
         let (mut umod, mut default, mut hidden) = (vec![], vec![], vec![]);
-        for _ in 0..rounds {
-            let t = Instant::now();
-            let loaded = host
-                .load_object(&root, "bench", &object, &options)
-                .expect("load");
-            host.delete(&root, Some("bench")).unwrap();
-            umod.push(t.elapsed());
-            relocations = loaded.image.relocations;
-            default.push(time_dlopen(&so));
-            hidden.push(time_dlopen(&so_hidden));
+        let block = rounds / 10;
+        for _ in 0..10 {
+            for _ in 0..block {
+                let t = Instant::now();
+                let loaded = host
+                    .load_object(&root, "bench", &object, &options)
+                    .expect("load");
+                host.delete(&root, Some("bench")).unwrap();
+                umod.push(t.elapsed());
+                relocations = loaded.image.relocations;
+            }
+            default.extend((0..block).map(|_| time_dlopen(&so)));
+            hidden.extend((0..block).map(|_| time_dlopen(&so_hidden)));
         }
         let (umod, default, hidden) = (median(umod), median(default), median(hidden));
         let per_sec = relocations as f64 / umod.as_secs_f64();
