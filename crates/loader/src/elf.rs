@@ -135,7 +135,7 @@ fn decode(r: &elf::Rela64<LittleEndian>) -> Rela {
     }
 }
 
-impl RelocSection<'_> {
+impl<'data> RelocSection<'data> {
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.raw.len()
@@ -149,6 +149,16 @@ impl RelocSection<'_> {
     /// The entries in file order.
     pub fn entries(&self) -> impl Iterator<Item = Rela> + '_ {
         self.raw.iter().map(decode)
+    }
+
+    /// Entry `k`.
+    pub fn entry(&self, k: usize) -> Rela {
+        decode(&self.raw[k])
+    }
+
+    /// The entries as the file holds them.
+    pub fn raw(&self) -> &'data [elf::Rela64<LittleEndian>] {
+        self.raw
     }
 }
 

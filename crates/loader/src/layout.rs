@@ -12,7 +12,7 @@ use object::elf;
 
 use crate::elf::{Object, Place, Section};
 use crate::error::LoadError;
-use crate::x86_64::{classify, Formula};
+use crate::x86_64::{classify, scan_common, Formula};
 use umod_abi::module::MODULE_HEADER_SIZE;
 
 /// Page size, the W^X layout's unit.
@@ -222,7 +222,18 @@ pub fn layout_in(
             index: k,
             problem,
         };
-        for (k, r) in rs.entries().enumerate() {
+        // The common entries in a tight loop; each one it stops at is
+        // looked at here (an error, a GOT slot, a stub), then it resumes.
+        let raw = rs.raw();
+        let external = |sym: usize| externals.get(sym).is_some_and(Option::is_some);
+        let mut next = 0;
+        while next < raw.len() {
+            next += scan_common(&raw[next..], n, section.size, external);
+            if next == raw.len() {
+                break;
+            }
+            let (k, r) = (next, rs.entry(next));
+            next += 1;
             if r.sym as usize >= n.max(1) {
                 return Err(bad(k, format!("symbol index {} out of range", r.sym)));
             }

@@ -15,7 +15,7 @@ use crate::modinfo::ModInfo;
 use crate::params::{self, ParamPlan, ParamWrite};
 use crate::resolve::{self, Resolution, GLOBAL_OFFSET_TABLE, THIS_MODULE};
 use crate::symbols::{Provider, SymbolSource};
-use crate::x86_64::{classify, compute, Formula, Inputs};
+use crate::x86_64::{apply_common, classify, compute, Formula, Inputs, Run};
 
 /// Choices that change the image.
 #[derive(Clone, Debug, Default)]
@@ -417,7 +417,23 @@ impl<'a> Plan<'a> {
                 continue;
             };
             let section_base = base + sec_off;
-            for r in rs.entries() {
+            let run = Run {
+                section_offset: sec_off,
+                section_address: section_base,
+            };
+            // The common entries in a tight loop; each one it stops at is
+            // applied here the general way, then it resumes.
+            let raw = rs.raw();
+            let mut next = 0;
+            while next < raw.len() {
+                let done = apply_common(img, &raw[next..], addrs, UNLOADED, run);
+                applied += done;
+                next += done;
+                if next == raw.len() {
+                    break;
+                }
+                let r = rs.entry(next);
+                next += 1;
                 // Type and field bounds were checked by the layout.
                 let kind = classify(r.r_type).expect("checked by the layout");
                 let sym = r.sym as usize;

@@ -224,6 +224,106 @@ fn unsupported(r_type: u32) -> Unsupported {
     }
 }
 
+/// Checks `entries` of a section of `size` bytes from the first on while
+/// they are of the common kinds (see [`apply_common`]), name a symbol
+/// below `symbols`, fit inside the section, and need neither a GOT slot
+/// nor a call stub (a PLT32 to a symbol `external` is true of may); returns
+/// how many it passed. The caller looks at the entry it stopped at the
+/// general way, then comes back.
+#[inline(never)]
+pub fn scan_common(
+    entries: &[elf::Rela64<object::LittleEndian>],
+    symbols: usize,
+    size: u64,
+    external: impl Fn(usize) -> bool,
+) -> usize {
+    let e = object::LittleEndian;
+    for (k, r) in entries.iter().enumerate() {
+        let info = r.r_info.get(e);
+        let offset = r.r_offset.get(e);
+        let sym = (info >> 32) as usize;
+        let width = match info as u32 {
+            1 | 24 => 8,
+            2 | 10 | 11 => 4,
+            4 if !external(sym) => 4,
+            _ => return k,
+        };
+        if sym >= symbols || offset >= size || offset + width > size {
+            return k;
+        }
+    }
+    entries.len()
+}
+
+/// Where [`apply_common`] applies a run of relocations.
+#[derive(Clone, Copy, Debug)]
+pub struct Run {
+    /// Offset of the section in the image.
+    pub section_offset: u64,
+    /// Absolute address of the section.
+    pub section_address: u64,
+}
+
+/// Applies `entries` from the first on while they are of the kinds nearly
+/// every object is made of (64, PC32, PLT32 within reach, 32, 32S, PC64)
+/// and their symbol's address is in `addrs`; returns how many it applied.
+/// The caller applies the entry it stopped at the general way, then
+/// comes back. Kept apart, with few live values, as the hot loop of a load.
+#[inline(never)]
+pub fn apply_common(
+    img: &mut [u8],
+    entries: &[elf::Rela64<object::LittleEndian>],
+    addrs: &[u64],
+    unknown: u64,
+    run: Run,
+) -> usize {
+    let e = object::LittleEndian;
+    for (k, r) in entries.iter().enumerate() {
+        let info = r.r_info.get(e);
+        let offset = r.r_offset.get(e);
+        let addend = i128::from(r.r_addend.get(e));
+        let s = match addrs.get((info >> 32) as usize) {
+            Some(&s) if s != unknown => i128::from(s),
+            _ => return k,
+        };
+        let place = i128::from(run.section_address.wrapping_add(offset));
+        let at = run.section_offset.wrapping_add(offset) as usize;
+        let stored = match info as u32 {
+            1 => store(img, at, s + addend, i128::MIN, i128::MAX, 8),
+            2 | 4 => store(
+                img,
+                at,
+                s + addend - place,
+                i32::MIN.into(),
+                i32::MAX.into(),
+                4,
+            ),
+            10 => store(img, at, s + addend, 0, u32::MAX.into(), 4),
+            11 => store(img, at, s + addend, i32::MIN.into(), i32::MAX.into(), 4),
+            24 => store(img, at, s + addend - place, i128::MIN, i128::MAX, 8),
+            _ => false,
+        };
+        if !stored {
+            return k;
+        }
+    }
+    entries.len()
+}
+
+#[inline(always)]
+fn store(img: &mut [u8], at: usize, value: i128, min: i128, max: i128, width: usize) -> bool {
+    if value < min || value > max {
+        return false;
+    }
+    match img.get_mut(at..at.wrapping_add(width)) {
+        Some(field) => {
+            field.copy_from_slice(&(value as u64).to_le_bytes()[..width]);
+            true
+        }
+        None => false,
+    }
+}
+
 /// The inputs of one relocation, all addresses absolute.
 #[derive(Clone, Copy, Debug)]
 pub struct Inputs {
@@ -290,6 +390,50 @@ mod tests {
         );
         assert_eq!(Field::Bits8.encode(255), Some(vec![255]));
         assert_eq!(Field::Signed8.encode(128), None);
+    }
+
+    fn rela(offset: u64, sym: u64, r_type: u32, addend: i64) -> elf::Rela64<object::LittleEndian> {
+        let e = object::LittleEndian;
+        elf::Rela64 {
+            r_offset: object::U64::new(e, offset),
+            r_info: object::U64::new(e, sym << 32 | u64::from(r_type)),
+            r_addend: object::I64::new(e, addend),
+        }
+    }
+
+    #[test]
+    fn the_common_loops_stop_where_the_general_path_takes_over() {
+        let run = Run {
+            section_offset: 0,
+            section_address: 0x1000,
+        };
+        // Symbol 1 is near, 2 is above 4 GiB, 3 is not loaded.
+        let addrs = [0, 0x2000, 0x1_0000_0000, u64::MAX];
+        let entries = [
+            rela(0, 1, 2, -4),  // PC32 near: 0x2000 - 4 - 0x1000
+            rela(4, 1, 1, 8),   // 64
+            rela(12, 2, 4, -4), // PLT32 out of reach: needs its stub
+            rela(16, 1, 10, 0),
+        ];
+        let mut img = [0u8; 24];
+        assert_eq!(apply_common(&mut img, &entries, &addrs, u64::MAX, run), 2);
+        assert_eq!(img[..4], 0xffci32.to_le_bytes());
+        assert_eq!(img[4..12], 0x2008u64.to_le_bytes());
+        assert_eq!(img[12..], [0u8; 12], "nothing past the stop");
+        let unloaded = [rela(0, 3, 1, 0)];
+        assert_eq!(apply_common(&mut img, &unloaded, &addrs, u64::MAX, run), 0);
+        let overflow = [rela(0, 2, 11, 0)];
+        assert_eq!(apply_common(&mut img, &overflow, &addrs, u64::MAX, run), 0);
+
+        // The scan stops at a call to an external, a GOT type, a symbol
+        // past the table, and a field past the section end.
+        let external = |sym: usize| sym == 2;
+        assert_eq!(scan_common(&entries, 4, 24, external), 2);
+        assert_eq!(scan_common(&entries[..2], 4, 24, external), 2);
+        assert_eq!(scan_common(&[rela(0, 1, 9, 0)], 4, 24, external), 0);
+        assert_eq!(scan_common(&[rela(0, 4, 1, 0)], 4, 24, external), 0);
+        assert_eq!(scan_common(&[rela(20, 1, 1, 0)], 4, 24, external), 0);
+        assert_eq!(scan_common(&[rela(20, 1, 2, 0)], 4, 24, external), 1);
     }
 
     #[test]
