@@ -344,19 +344,30 @@ impl<'a> Plan<'a> {
 
     /// Every symbol's address for `base` in one pass ([`UNLOADED`] for a
     /// symbol of a section that is not loaded: an error only if used).
+    #[inline(never)]
     fn symbol_addresses(&self, base: u64) -> Vec<u64> {
-        self.object
-            .symbols
+        // Section symbols and ordinary definitions (nearly all) from a
+        // table of section addresses; the rest the general way.
+        let sections: Vec<u64> = self
+            .layout
+            .sections
             .iter()
-            .enumerate()
-            .map(|(i, _)| {
-                if i == 0 {
-                    0
-                } else {
-                    self.address_of(i, base).unwrap_or(UNLOADED)
-                }
+            .map(|o| o.map_or(UNLOADED, |o| base + o))
+            .collect();
+        let mut out: Vec<u64> = (self.object.symbols.iter().enumerate())
+            .map(|(i, sym)| match sym.place {
+                Place::Section(s) => match sections[s] {
+                    UNLOADED => UNLOADED,
+                    at => at + sym.value,
+                },
+                Place::Absolute => sym.value,
+                _ => self.address_of(i, base).unwrap_or(UNLOADED),
             })
-            .collect()
+            .collect();
+        if let Some(null) = out.first_mut() {
+            *null = 0;
+        }
+        out
     }
 
     fn header(&self, base: u64) -> Result<ModuleHeader, LoadError> {
