@@ -77,6 +77,8 @@ pub enum Place {
 pub struct Symbol<'data> {
     /// Name (may be empty, e.g. section symbols).
     pub name: &'data [u8],
+    /// Where the name starts in [`Object::strtab`].
+    pub name_offset: u32,
     /// `st_value`.
     pub value: u64,
     /// `st_size`.
@@ -171,6 +173,8 @@ pub struct Object<'data> {
     pub symbols: Vec<Symbol<'data>>,
     /// Relocation sections for allocated targets.
     pub relocations: Vec<RelocSection<'data>>,
+    /// The symbols' string table.
+    pub strtab: &'data [u8],
 }
 
 fn malformed(e: object::read::Error) -> LoadError {
@@ -251,8 +255,9 @@ impl<'data> Object<'data> {
             .get(symtab.string_section().0)
             .map_or(&[][..], |s| s.data);
         for (i, sym) in symtab.iter().enumerate() {
+            let name_offset = sym.st_name(endian);
             let name = strtab
-                .get(sym.st_name(endian) as usize..)
+                .get(name_offset as usize..)
                 .and_then(|rest| rest.iter().position(|&b| b == 0).map(|n| &rest[..n]))
                 .ok_or_else(|| bad_symbol(format!("#{i}"), "name outside the string table"))?;
             let shndx = sym.st_shndx(endian);
@@ -275,6 +280,7 @@ impl<'data> Object<'data> {
             };
             let symbol = Symbol {
                 name,
+                name_offset,
                 value: sym.st_value(endian),
                 size: sym.st_size(endian),
                 bind: sym.st_bind().0,
@@ -290,6 +296,7 @@ impl<'data> Object<'data> {
             // null symbol, so it exists for every later stage.
             symbols.push(Symbol {
                 name: &[],
+                name_offset: 0,
                 value: 0,
                 size: 0,
                 bind: elf::STB_LOCAL.0,
@@ -341,6 +348,7 @@ impl<'data> Object<'data> {
             sections,
             symbols,
             relocations,
+            strtab,
         })
     }
 

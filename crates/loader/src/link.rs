@@ -51,7 +51,9 @@ pub struct Plan<'a> {
 #[derive(Clone, Debug, Default)]
 struct StringOffsets {
     name: u64,
-    exports: Vec<u64>,
+    /// Where the copy of the symbol string table starts, when generated
+    /// exports name their symbols in it.
+    strtab: u64,
     params: Vec<u64>,
 }
 
@@ -65,7 +67,6 @@ pub struct Workspace {
     layout: Layout,
     exports: Vec<usize>,
     strings: Vec<u8>,
-    export_offsets: Vec<u64>,
 }
 
 /// One line of the load map (`insmod -m`).
@@ -124,11 +125,7 @@ impl<'a> Plan<'a> {
         }
         let mut string_bytes = ws.strings;
         string_bytes.clear();
-        let mut offsets = StringOffsets {
-            exports: ws.export_offsets,
-            ..StringOffsets::default()
-        };
-        offsets.exports.clear();
+        let mut offsets = StringOffsets::default();
         let mut push = |bytes: &[u8]| {
             let at = string_bytes.len() as u64;
             string_bytes.extend_from_slice(bytes);
@@ -136,8 +133,12 @@ impl<'a> Plan<'a> {
             at
         };
         offsets.name = push(name.as_bytes());
-        for &i in &generated_exports {
-            offsets.exports.push(push(object.symbols[i].name));
+        if !generated_exports.is_empty() {
+            // The exported names are strings of the image: the symbol
+            // string table goes in whole (one copy, rather than one per
+            // name; it may also hold local names). Its last name ends in
+            // its own NUL; `push` adds one more.
+            offsets.strtab = push(object.strtab);
         }
         for s in &params.strings {
             offsets.params.push(push(s));
@@ -170,7 +171,6 @@ impl<'a> Plan<'a> {
             layout: self.layout,
             exports: self.generated_exports,
             strings: self.string_bytes,
-            export_offsets: self.string_offsets.exports,
         }
     }
 
@@ -297,14 +297,11 @@ impl<'a> Plan<'a> {
         if let Some((at, n)) = l.ksymtab {
             // `module_symbol` entries: value, then the name's address.
             let table = &mut img[at as usize..at as usize + 16 * n];
-            let names = self.string_offsets.exports.iter();
-            for ((entry, &sym), &name) in table
-                .chunks_exact_mut(16)
-                .zip(&self.generated_exports)
-                .zip(names)
-            {
+            let names = base + l.strings + self.string_offsets.strtab;
+            for (entry, &sym) in table.chunks_exact_mut(16).zip(&self.generated_exports) {
+                let name = names + u64::from(self.object.symbols[sym].name_offset);
                 entry[..8].copy_from_slice(&addr_of(sym)?.to_le_bytes());
-                entry[8..].copy_from_slice(&(base + l.strings + name).to_le_bytes());
+                entry[8..].copy_from_slice(&name.to_le_bytes());
             }
         }
         for (k, dep) in self.resolution.deps.iter().enumerate() {
