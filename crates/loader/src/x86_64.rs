@@ -281,26 +281,31 @@ pub fn apply_common(
     for (k, r) in entries.iter().enumerate() {
         let info = r.r_info.get(e);
         let offset = r.r_offset.get(e);
-        let addend = i128::from(r.r_addend.get(e));
+        let a = r.r_addend.get(e);
+        // 64-bit arithmetic is exact here: S and P are below 2^62 (any
+        // other S takes the general path), so S - P cannot overflow and
+        // adding A is checked.
         let s = match addrs.get((info >> 32) as usize) {
-            Some(&s) if s != unknown => i128::from(s),
+            Some(&s) if s != unknown && s < 1 << 62 => s as i64,
             _ => return k,
         };
-        let place = i128::from(run.section_address.wrapping_add(offset));
+        let place = run.section_address.wrapping_add(offset) as i64;
         let at = run.section_offset.wrapping_add(offset) as usize;
         let stored = match info as u32 {
-            1 => store(img, at, s + addend, i128::MIN, i128::MAX, 8),
-            2 | 4 => store(
-                img,
-                at,
-                s + addend - place,
-                i32::MIN.into(),
-                i32::MAX.into(),
-                4,
-            ),
-            10 => store(img, at, s + addend, 0, u32::MAX.into(), 4),
-            11 => store(img, at, s + addend, i32::MIN.into(), i32::MAX.into(), 4),
-            24 => store(img, at, s + addend - place, i128::MIN, i128::MAX, 8),
+            1 => store(img, at, s.wrapping_add(a) as u64, 8),
+            24 => store(img, at, s.wrapping_add(a).wrapping_sub(place) as u64, 8),
+            2 | 4 => match (s - place).checked_add(a).map(i32::try_from) {
+                Some(Ok(v)) => store(img, at, v as u32 as u64, 4),
+                _ => false,
+            },
+            10 => match s.checked_add(a).map(u32::try_from) {
+                Some(Ok(v)) => store(img, at, u64::from(v), 4),
+                _ => false,
+            },
+            11 => match s.checked_add(a).map(i32::try_from) {
+                Some(Ok(v)) => store(img, at, v as u32 as u64, 4),
+                _ => false,
+            },
             _ => false,
         };
         if !stored {
@@ -311,13 +316,10 @@ pub fn apply_common(
 }
 
 #[inline(always)]
-fn store(img: &mut [u8], at: usize, value: i128, min: i128, max: i128, width: usize) -> bool {
-    if value < min || value > max {
-        return false;
-    }
+fn store(img: &mut [u8], at: usize, value: u64, width: usize) -> bool {
     match img.get_mut(at..at.wrapping_add(width)) {
         Some(field) => {
-            field.copy_from_slice(&(value as u64).to_le_bytes()[..width]);
+            field.copy_from_slice(&value.to_le_bytes()[..width]);
             true
         }
         None => false,
