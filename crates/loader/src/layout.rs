@@ -186,19 +186,11 @@ pub fn layout_in(
     reuse: Layout,
 ) -> Result<Layout, LoadError> {
     let n = object.symbols.len();
-    let refill = |mut v: Vec<Option<u64>>| {
-        v.clear();
-        v.resize(n, None);
-        v
-    };
-    let mut got_slots = reuse.got_slots;
-    got_slots.clear();
-    got_slots.resize(n, None);
     let mut out = Layout {
         sections: vec![None; object.sections.len()],
-        commons: refill(reuse.commons),
-        got_slots,
-        stubs: refill(reuse.stubs),
+        commons: refill(reuse.commons, n),
+        got_slots: refill(reuse.got_slots, n),
+        stubs: refill(reuse.stubs, n),
         ..Layout::default()
     };
     let mut needs_got = object
@@ -381,6 +373,13 @@ fn place_extras(
         }
     }
     Ok(())
+}
+
+/// `v` holding `n` empty entries, in its own capacity.
+fn refill<T>(mut v: Vec<Option<T>>, n: usize) -> Vec<Option<T>> {
+    v.clear();
+    v.resize_with(n, || None);
+    v
 }
 
 /// The `__ksymtab` section as the object has it.
