@@ -60,6 +60,91 @@ fn callers_without_cap_sys_module_get_eperm() {
     );
 }
 
+/// Writes `data` to the file `path` with bare system calls (safe to use
+/// between fork and exec).
+fn write_file(path: &std::ffi::CStr, data: &[u8]) -> std::io::Result<()> {
+    // SAFETY: `path` is NUL-terminated and `data` valid for its length;
+    // the descriptor is ours and closed before returning.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let n = libc::write(fd, data.as_ptr().cast(), data.len());
+        let err = std::io::Error::last_os_error();
+        libc::close(fd);
+        if n < 0 {
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// Makes `cmd` run as uid/gid 65534 in a user namespace of its own where
+/// it is root: every capability there, which `capget` shows. Any user may
+/// do this where unprivileged user namespaces are allowed.
+fn as_nobody_in_own_user_namespace(cmd: &mut Command) -> &mut Command {
+    cmd.uid(65534).gid(65534);
+    // SAFETY: the closure runs in the forked child before exec and makes
+    // only async-signal-safe system calls on static data.
+    unsafe {
+        cmd.pre_exec(|| {
+            // Changing uid made the process undumpable, which leaves its
+            // /proc files to root; the maps below are written as 65534.
+            if libc::prctl(libc::PR_SET_DUMPABLE, 1) != 0 || libc::unshare(libc::CLONE_NEWUSER) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            write_file(c"/proc/self/setgroups", b"deny")?;
+            write_file(c"/proc/self/uid_map", b"0 65534 1")?;
+            write_file(c"/proc/self/gid_map", b"0 65534 1")
+        })
+    }
+}
+
+#[test]
+fn root_of_a_private_user_namespace_is_not_privileged() {
+    if !is_root() {
+        eprintln!("skipped: dropping to uid 65534 needs root, and this suite runs as another user");
+        return;
+    }
+    let d = Daemon::start("userns");
+    let run = |args: &[&str]| {
+        as_nobody_in_own_user_namespace(
+            Command::new(UMOD)
+                .arg("--socket")
+                .arg(&d.socket)
+                .args(args)
+                .current_dir(&d.dir),
+        )
+        .output()
+    };
+    // The namespace's root holds every capability, in its namespace.
+    let caps = match as_nobody_in_own_user_namespace(
+        Command::new("sh").args(["-c", "grep CapEff /proc/self/status"]),
+    )
+    .output()
+    {
+        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Err(e) => {
+            eprintln!("skipped: this system allows no unprivileged user namespace ({e})");
+            return;
+        }
+    };
+    assert_eq!(caps.split_whitespace().nth(1), Some("000001ffffffffff"));
+    let out = run(&["insmod", "hello.o"]).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "insmod: hello.o: create_module: EPERM (Operation not permitted)\n"
+    );
+    let out = run(&["insmod", "--oneshot", "hello.o"]).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "insmod: hello.o: load: EPERM (Operation not permitted)\n"
+    );
+    assert_eq!(d.ok(&["cat", "/proc/modules"]), "", "nothing was loaded");
+}
+
 #[test]
 fn concurrent_insmod_rmmod_from_several_processes() {
     let d = Daemon::start("concurrent");

@@ -89,6 +89,18 @@ fn raw_syscalls_under_exec_embedded() {
 }
 
 #[test]
+fn no_task_under_exec_enters_another_user_namespace() {
+    let dir = scratch_dir("exec-userns");
+    let prog = gcc(&dir, "user_namespaces.c", "user_namespaces", &["-pthread"]);
+    let out = Command::new(UMOD)
+        .args(["exec", "--embedded", "--"])
+        .arg(&prog)
+        .output()
+        .unwrap();
+    expect_all_passed(&out, "umod exec --embedded");
+}
+
+#[test]
 fn raw_syscalls_under_exec_against_the_daemon() {
     let d = Daemon::start("exec-daemon");
     let prog = gcc(&d.dir, "legacy_calls.c", "legacy_calls", &[]);

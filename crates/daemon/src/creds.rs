@@ -1,6 +1,12 @@
 //! Who is on the other end of a connection: pid, uid and gid from
 //! `SO_PEERCRED`, and `CAP_SYS_MODULE` from the peer's effective
 //! capability set (`capget`, what `/proc/PID/status` shows as `CapEff`).
+//!
+//! A capability set only means something in its own user namespace: any
+//! user may make a namespace (`unshare -Ur`) and holds every capability
+//! *there*, which `capget` reports all the same. A peer counts as holding
+//! `CAP_SYS_MODULE` only in the daemon's own user namespace, as the kernel
+//! asks `capable()` of the initial one.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -39,8 +45,24 @@ pub fn peer(stream: &UnixStream) -> io::Result<Caller> {
         pid: cred.pid as u32,
         uid: cred.uid,
         gid: cred.gid,
-        cap_sys_module: has_cap_sys_module(cred.pid as u32),
+        cap_sys_module: has_cap_sys_module(cred.pid as u32)
+            && in_our_user_namespace(cred.pid as u32),
     })
+}
+
+/// Whether process `pid` lives in this process's user namespace (false
+/// when it is gone or its namespace cannot be looked at). One `stat` in
+/// `/proc`, some microseconds: paid once a connection.
+pub fn in_our_user_namespace(pid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::OnceLock;
+    fn user_ns(of: &str) -> Option<(u64, u64)> {
+        let meta = std::fs::metadata(format!("/proc/{of}/ns/user")).ok()?;
+        Some((meta.dev(), meta.ino()))
+    }
+    static OURS: OnceLock<Option<(u64, u64)>> = OnceLock::new();
+    let ours = *OURS.get_or_init(|| user_ns("self"));
+    ours.is_some() && user_ns(&pid.to_string()) == ours
 }
 
 /// The credentials of process `pid` (effective ids, CAP_SYS_MODULE), or
