@@ -81,20 +81,31 @@ impl ProcessMemory {
         out
     }
 
-    /// What a name copy-in reads at `addr`: pages up to the first NUL, at
-    /// most 4096 bytes, stopping early at an unreadable page.
+    /// What a name copy-in reads at `addr`: the bytes through the first NUL
+    /// (and perhaps a few after it), at most 4096, stopping early at an
+    /// unreadable page.
     pub fn name(&self, addr: u64) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Most names are short: a first read of 64 bytes (within the page)
+        // usually holds the NUL, and the rest of the page is read only when
+        // it does not. Page by page, so a fault falls where 2.4 had it.
+        const FIRST: u64 = 64;
+        let mut out = Vec::with_capacity(FIRST as usize);
         let mut at = addr;
         while (out.len() as u64) < PAGE_SIZE {
-            let chunk = (PAGE_SIZE - at % PAGE_SIZE).min(PAGE_SIZE - out.len() as u64) as usize;
-            let mut buf = vec![0u8; chunk];
-            if !self.read(at, &mut buf) {
+            let to_page_end = PAGE_SIZE - at % PAGE_SIZE;
+            let want = if out.is_empty() {
+                to_page_end.min(FIRST)
+            } else {
+                to_page_end
+            };
+            let chunk = want.min(PAGE_SIZE - out.len() as u64) as usize;
+            let old = out.len();
+            out.resize(old + chunk, 0);
+            if !self.read(at, &mut out[old..]) {
+                out.truncate(old);
                 break;
             }
-            let nul = buf.iter().position(|&c| c == 0);
-            out.extend_from_slice(&buf);
-            if nul.is_some() {
+            if out[old..].contains(&0) {
                 break;
             }
             match at.checked_add(chunk as u64) {
@@ -120,6 +131,14 @@ mod tests {
         assert!(!m.read(0, &mut out), "NULL faults");
         assert!(!m.read(u64::MAX - 4, &mut out));
         assert_eq!(m.name(data.as_ptr() as u64)[..6], *b"hello\0");
+        // Longer than the first read: the rest follows.
+        let mut long = vec![b'x'; 300];
+        long.push(0);
+        let got = m.name(long.as_ptr() as u64);
+        assert_eq!(got[..301], long[..]);
+        // No NUL at all: 4096 bytes, no more.
+        let page = vec![b'y'; 3 * PAGE_SIZE as usize];
+        assert_eq!(m.name(page.as_ptr() as u64 + 10), vec![b'y'; 4096]);
         assert!(m.readable(8, 100).is_empty());
         let mut target = [0u8; 4];
         assert!(m.write(target.as_mut_ptr() as u64, b"abcd"));
