@@ -161,15 +161,8 @@ fn place(
     plan: &Plan<'_>,
     options: &LoadOptions,
 ) -> Result<Loaded, OneShotError> {
-    let addr = calls::create::create_named(
-        sh,
-        st,
-        name.as_bytes(),
-        plan.size(),
-        Protection::ReadWrite,
-        false,
-    )
-    .map_err(call("create_module"))?;
+    let addr = calls::create::create_named(sh, st, name.as_bytes(), plan.size(), false)
+        .map_err(call("create_module"))?;
     let undo = |st: &mut State| {
         if let Some(i) = st.index_of_addr(addr) {
             calls::delete::free_module(sh, st, i, false);
@@ -208,7 +201,13 @@ fn place(
         segments: plan.layout().segments.clone(),
         relocations,
     };
-    protect(sh, st, id, addr, &image);
+    if let Err(errno) = protect(sh, st, id, addr, &image) {
+        undo(st);
+        return Err(OneShotError::Call {
+            call: "mprotect",
+            errno,
+        });
+    }
     if let Err(errno) = calls::init::run_init(sh, st, id) {
         undo(st);
         return Err(OneShotError::Call {
@@ -221,10 +220,17 @@ fn place(
 }
 
 /// Narrows a W^X layout's code and constant segments (the block is already
-/// read-write, as data and the header stay).
-fn protect(sh: &Shared, st: &mut State, id: u64, addr: u64, image: &LoadedImage) {
+/// read-write, as data and the header stay). Fails only when the system
+/// has no memory left for the mapping records (ENOMEM).
+fn protect(
+    sh: &Shared,
+    st: &mut State,
+    id: u64,
+    addr: u64,
+    image: &LoadedImage,
+) -> Result<(), Errno> {
     let idx = st.index_of_id(id).expect("prepared entry");
-    let w = sh.window.mapping();
+    let block = &st.modules[idx].block;
     for seg in &image.segments {
         let start = addr + seg.offset / PAGE_SIZE * PAGE_SIZE;
         let stop = addr + (seg.offset + seg.size).div_ceil(PAGE_SIZE) * PAGE_SIZE;
@@ -233,8 +239,10 @@ fn protect(sh: &Shared, st: &mut State, id: u64, addr: u64, image: &LoadedImage)
             Prot::ReadOnly => Protection::Read,
             Prot::ReadWrite => continue,
         };
-        // Our own mapping and page-aligned ranges: cannot fail.
-        let _ = w.protect(start, stop - start, prot);
+        sh.window
+            .protect(block, start, stop - start, prot)
+            .map_err(|_| Errno::ENOMEM)?;
     }
     st.modules[idx].wx = true;
+    Ok(())
 }

@@ -7,9 +7,12 @@
 //! so a module that scribbles over host memory (the heap, another module)
 //! before faulting, or faults while holding a lock of the C library (inside
 //! `malloc`, say), can still corrupt or hang the host. Module blocks live
-//! in their own window, away from the host's heap and stacks, and freed
-//! blocks are inaccessible, which turns many stray accesses into clean
-//! faults; but the guard is a containment, not a sandbox.
+//! in their own window, away from the host's heap and stacks, with an
+//! inaccessible guard page after each, and a freed block is never
+//! executable again, which turns many stray accesses and calls into clean
+//! faults; but the guard is a containment, not a sandbox. (A stray write
+//! into a freed block lands in parked memory that the next module gets
+//! wiped.)
 
 use crate::exec::Fault;
 use crate::services::{KERN_ALERT, TAINT_DIE};

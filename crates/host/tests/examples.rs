@@ -304,6 +304,9 @@ fn page_perms(addr: u64) -> String {
 #[test]
 fn one_shot_images_are_w_xor_x_and_legacy_ones_rwx() {
     let host = host();
+    let created = host.create(&root(), "empty", 10_000).unwrap();
+    assert_eq!(page_perms(created), "rw-p", "not executable before init");
+    host.delete(&root(), Some("empty")).unwrap();
     let legacy = load(&host, Path::Legacy, &HELLO, &[]).unwrap();
     assert_eq!(page_perms(legacy), "rwxp");
     assert!(log_texts(&host).contains(&"hello: 2.4 image, mapped read-write-execute".to_string()));
@@ -329,5 +332,13 @@ fn one_shot_images_are_w_xor_x_and_legacy_ones_rwx() {
     assert_eq!(page_perms(data.addr), "rw-p");
     assert_eq!(text.addr % 4096, 0);
     host.delete(&root(), Some("counter")).unwrap();
-    assert_eq!(page_perms(base), "---p", "freed pages are inaccessible");
+    // Freed blocks are parked mapped but never executable again.
+    assert_eq!(page_perms(base), "rw-p");
+    assert_eq!(
+        page_perms(text.addr),
+        "rw-p",
+        "freed code is not executable"
+    );
+    host.delete(&root(), Some("hello")).unwrap();
+    assert_eq!(page_perms(legacy), "rw-p", "freed code is not executable");
 }

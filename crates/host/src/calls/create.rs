@@ -6,7 +6,6 @@ use umod_abi::{Errno, ModuleHeader, PAGE_SIZE};
 use super::get_mod_name;
 use crate::state::{ImageFacts, Module, Shared, State};
 use crate::user::UserMemory;
-use crate::window::Protection;
 
 /// Runs the checks of spec §2 in order (EPERM was checked by the caller)
 /// and returns the new entry's header address.
@@ -18,18 +17,17 @@ pub(crate) fn create_module(
     size: u64,
 ) -> Result<u64, Errno> {
     let name = get_mod_name(mem, name_addr)?;
-    create_named(sh, st, &name, size, Protection::ReadWriteExec, true)
+    create_named(sh, st, &name, size, true)
 }
 
-/// `create_module` with the name already copied in and the block's
-/// initial mapping chosen: legacy images get wiped read-write-execute
-/// memory; the one-shot path gets read-write memory it fills completely.
+/// `create_module` with the name already copied in. The block is
+/// read-write: legacy callers get it wiped (`init_module` makes it
+/// executable once the image is in); the one-shot path fills it completely.
 pub(crate) fn create_named(
     sh: &Shared,
     st: &mut State,
     name: &[u8],
     size: u64,
-    prot: Protection,
     wipe: bool,
 ) -> Result<u64, Errno> {
     if name.is_empty() || name.contains(&0) {
@@ -49,7 +47,7 @@ pub(crate) fn create_named(
     if st.modules.len() >= sh.max_modules {
         return Err(Errno::ENOMEM);
     }
-    let block = sh.window.alloc(size, prot, wipe).ok_or(Errno::ENOMEM)?;
+    let block = sh.window.alloc(size, wipe).ok_or(Errno::ENOMEM)?;
     let addr = block.addr();
 
     let header = ModuleHeader {

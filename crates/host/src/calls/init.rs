@@ -16,6 +16,7 @@ use crate::oops;
 use crate::services::{KERN_ERR, KERN_INFO};
 use crate::state::{ImageFacts, Shared, State};
 use crate::user::UserMemory;
+use crate::window::Protection;
 
 /// Size of an `exception_table_entry` on x86_64.
 const EX_ENTRY: u64 = 16;
@@ -108,7 +109,13 @@ pub(crate) fn prepare(
         ModuleRef::decode(img[at..at + 24].try_into().expect("24 bytes"))
     })?;
 
-    // Every check passed: from here on nothing fails.
+    // Every check passed. A 2.4 image runs where it lies, so its block
+    // becomes executable (it was read-write since create_module); the
+    // system may refuse only for want of memory. From here nothing fails.
+    let m = &st.modules[idx];
+    sh.window
+        .protect(&m.block, base, m.block.size(), Protection::ReadWriteExec)
+        .map_err(|_| Errno::ENOMEM)?;
     commit(sh, st, idx, &h, Some(&img), dep_ids);
     Ok(id)
 }

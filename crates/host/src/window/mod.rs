@@ -7,20 +7,25 @@
 //!  | module blocks, first fit, guard page after each | kernel area |
 //! ```
 //!
-//! Free pages and guard pages are inaccessible; a module block is mapped
-//! read-write-execute (legacy images) or read-write (images the host
-//! builds in place and then narrows to W^X). A block is wiped when it is
-//! handed out, so no module sees another's bytes; freeing only makes it
-//! inaccessible (large blocks are also given back to the OS).
+//! A block is handed out read-write; a legacy image becomes
+//! read-write-execute when `init_module` copies it in, and an image the
+//! host builds in place is narrowed to W^X. Guard pages and never-used
+//! pages are inaccessible. A freed block is parked read-write: never
+//! executable again, but still mapped and resident, so the next module of
+//! its size lands on it without a protection change (see `page_states`).
+//! Large blocks are instead made inaccessible and given back to the OS. A
+//! block is wiped when it is handed out, so no module sees another's bytes.
 
 mod first_fit;
 mod mapping;
+mod page_states;
 
 use std::io;
 use std::sync::Mutex;
 
 pub use first_fit::{Block, FirstFit};
 pub use mapping::{Mapping, Protection, WINDOW_LIMIT};
+pub use page_states::PageStates;
 
 use umod_abi::PAGE_SIZE;
 
@@ -36,9 +41,9 @@ pub const KERNEL_DATA_BYTES: u64 = 224 << 10;
 /// Total size of the kernel area at the top of the window.
 pub const KERNEL_AREA_BYTES: u64 = THUNK_CODE_BYTES + THUNK_SLOT_BYTES + KERNEL_DATA_BYTES;
 
-/// Freed blocks up to this size keep their pages resident for the next
-/// module (a page fault costs more than wiping); larger ones are handed
-/// back to the OS.
+/// Freed blocks up to this size stay mapped read-write and resident for
+/// the next module (a page fault or a protection change costs more than
+/// wiping); larger ones are made inaccessible and handed back to the OS.
 const KEEP_RESIDENT_LIMIT: u64 = 1 << 20;
 
 /// A module's block of window memory.
@@ -88,7 +93,29 @@ pub struct WindowUsage {
 pub struct Window {
     mapping: Mapping,
     module_bytes: u64,
-    alloc: Mutex<FirstFit>,
+    pages: Mutex<Pages>,
+}
+
+/// Which pages are taken, and how each is mapped: changed together.
+#[derive(Debug)]
+struct Pages {
+    fit: FirstFit,
+    states: PageStates,
+}
+
+impl Pages {
+    /// Gives `count` pages from `first` protection `prot` in `mapping`.
+    fn protect(
+        &mut self,
+        mapping: &Mapping,
+        first: u64,
+        count: u64,
+        prot: Protection,
+    ) -> io::Result<()> {
+        self.states.set(first, count, prot, |first, count, prot| {
+            mapping.protect(mapping.base() + first * PAGE_SIZE, count * PAGE_SIZE, prot)
+        })
+    }
 }
 
 impl Window {
@@ -109,7 +136,10 @@ impl Window {
         let mapping = Mapping::reserve(size)?;
         let module_bytes = size - KERNEL_AREA_BYTES;
         let window = Window {
-            alloc: Mutex::new(FirstFit::new(module_bytes / PAGE_SIZE)),
+            pages: Mutex::new(Pages {
+                fit: FirstFit::new(module_bytes / PAGE_SIZE),
+                states: PageStates::new(module_bytes / PAGE_SIZE),
+            }),
             module_bytes,
             mapping,
         };
@@ -170,40 +200,90 @@ impl Window {
     }
 
     /// Takes a block for `bytes` bytes (first fit, guard page after it)
-    /// mapped with `prot`. With `wipe`, its bytes read as zero; without,
+    /// mapped read-write. With `wipe`, its bytes read as zero; without,
     /// the caller must write every byte of it before anything reads it.
     /// `None` when nothing fits.
-    pub fn alloc(&self, bytes: u64, prot: Protection, wipe: bool) -> Option<ModuleBlock> {
+    pub fn alloc(&self, bytes: u64, wipe: bool) -> Option<ModuleBlock> {
         let pages = FirstFit::pages_for(bytes, PAGE_SIZE);
-        let block = self.alloc.lock().expect("window lock").alloc(pages)?;
+        let mut p = self.pages.lock().expect("window lock");
+        let block = p.fit.alloc(pages)?;
+        let guard = block.first_page + block.pages;
+        let mapped = p
+            .protect(
+                &self.mapping,
+                block.first_page,
+                pages,
+                Protection::ReadWrite,
+            )
+            .and_then(|()| p.protect(&self.mapping, guard, 1, Protection::None));
+        if mapped.is_err() {
+            p.fit.free(block);
+            return None;
+        }
+        drop(p);
         let mb = ModuleBlock {
             addr: self.base() + block.first_page * PAGE_SIZE,
             block,
         };
-        if self.mapping.protect(mb.addr, mb.size(), prot).is_err() {
-            self.alloc.lock().expect("window lock").free(block);
-            return None;
-        }
         if wipe {
             self.mapping.zero(mb.addr, mb.size());
         }
         Some(mb)
     }
 
-    /// Makes a block inaccessible and returns it to the window.
+    /// Changes the protection of whole pages `[addr, addr + len)` of
+    /// `block`: a legacy image made executable, a W^X image narrowed.
+    ///
+    /// # Panics
+    /// When the range is not page-aligned inside the block (a host bug).
+    pub fn protect(
+        &self,
+        block: &ModuleBlock,
+        addr: u64,
+        len: u64,
+        prot: Protection,
+    ) -> io::Result<()> {
+        assert!(
+            block.contains(addr, len) && addr % PAGE_SIZE == 0 && len % PAGE_SIZE == 0,
+            "protection change {addr:#x}+{len:#x} outside its block"
+        );
+        let first = (addr - self.base()) / PAGE_SIZE;
+        self.pages
+            .lock()
+            .expect("window lock")
+            .protect(&self.mapping, first, len / PAGE_SIZE, prot)
+    }
+
+    /// Returns a block to the window. Its code is never executable again:
+    /// a small block is parked read-write, a large one made inaccessible
+    /// and handed back to the OS.
     pub fn free(&self, block: ModuleBlock) {
         let (addr, len) = (block.addr, block.size());
-        // Cannot fail for a range of our own mapping with valid flags.
-        let _ = self.mapping.protect(addr, len, Protection::None);
-        if len > KEEP_RESIDENT_LIMIT {
+        let large = len > KEEP_RESIDENT_LIMIT;
+        let parked = if large {
+            Protection::None
+        } else {
+            Protection::ReadWrite
+        };
+        let mut p = self.pages.lock().expect("window lock");
+        // Our own mapping with valid flags: fails only when the system is
+        // out of memory for mapping records. The states then say "unknown"
+        // and the next user of these pages sets them again.
+        let _ = p.protect(
+            &self.mapping,
+            block.block.first_page,
+            block.block.pages,
+            parked,
+        );
+        if large {
             self.mapping.discard(addr, len);
         }
-        self.alloc.lock().expect("window lock").free(block.block);
+        p.fit.free(block.block);
     }
 
     /// Current accounting.
     pub fn usage(&self) -> WindowUsage {
-        let a = self.alloc.lock().expect("window lock");
+        let a = &self.pages.lock().expect("window lock").fit;
         WindowUsage {
             base: self.base(),
             capacity: self.module_bytes,
