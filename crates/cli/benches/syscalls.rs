@@ -5,7 +5,8 @@
 //! under `umod exec --embedded` and against the daemon. Each mode's line
 //! ends in `ratio=<measured / its target's denominator>`: embedded against
 //! the do-nothing supervisor (target 1.5), the daemon against that plus a
-//! socket round trip (target 2).
+//! socket round trip (target 2). Each line is the median of three rounds
+//! that each measure every line in turn.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -14,7 +15,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const UMOD: &str = env!("CARGO_BIN_EXE_umod");
-const CALLS: &str = "20000";
+const CALLS: &str = "5000";
+/// Rounds of the whole set of lines.
+const ROUNDS: usize = 3;
 
 fn target() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
@@ -81,15 +84,14 @@ fn socket_round_trip() -> f64 {
     batches[4]
 }
 
+/// Median of a few values.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn main() {
     let target = target();
-    let native = measure(Command::new(&target).args(["getppid", CALLS]));
-    let enosys = measure(Command::new(&target).args(["enosys", CALLS]));
-    let null = under_umod(&target, "query", &["exec", "--null-supervisor"]);
-    let socket = socket_round_trip();
-    let embedded_query = under_umod(&target, "query", &["exec", "--embedded"]);
-    let embedded_pair = under_umod(&target, "pair", &["exec", "--embedded"]);
-
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-syscalls");
     std::fs::create_dir_all(&dir).unwrap();
     let sock = dir.join("umod.sock");
@@ -106,10 +108,30 @@ fn main() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let s = sock.to_str().unwrap();
-    let daemon_query = under_umod(&target, "query", &["--socket", s, "exec"]);
-    let daemon_pair = under_umod(&target, "pair", &["--socket", s, "exec"]);
+
+    // Every line is measured once per round, the rounds one after another,
+    // so that the VM's changes of speed during a run weigh on all of them;
+    // each figure is the median over the rounds.
+    let mut runs: [Vec<f64>; 8] = Default::default();
+    for _ in 0..ROUNDS {
+        let once = [
+            measure(Command::new(&target).args(["getppid", CALLS])),
+            measure(Command::new(&target).args(["enosys", CALLS])),
+            under_umod(&target, "query", &["exec", "--null-supervisor"]),
+            socket_round_trip(),
+            under_umod(&target, "query", &["exec", "--embedded"]),
+            under_umod(&target, "pair", &["exec", "--embedded"]),
+            under_umod(&target, "query", &["--socket", s, "exec"]),
+            under_umod(&target, "pair", &["--socket", s, "exec"]),
+        ];
+        for (all, v) in runs.iter_mut().zip(once) {
+            all.push(v);
+        }
+    }
     let _ = daemon.kill();
     let _ = daemon.wait();
+    let [native, enosys, null, socket, embedded_query, embedded_pair, daemon_query, daemon_pair] =
+        runs.map(median);
 
     let us = |ns: f64| ns / 1000.0;
     println!("syscalls benchmark: medians per call");

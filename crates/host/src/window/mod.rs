@@ -23,9 +23,10 @@ mod page_states;
 use std::io;
 use std::sync::Mutex;
 
+use page_states::PageStates;
+
 pub use first_fit::{Block, FirstFit};
 pub use mapping::{Mapping, Protection, WINDOW_LIMIT};
-pub use page_states::PageStates;
 
 use umod_abi::PAGE_SIZE;
 

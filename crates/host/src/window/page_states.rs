@@ -58,6 +58,7 @@ impl PageStates {
     }
 
     /// The recorded protection of page `page` (`None`: unknown).
+    #[cfg(test)]
     pub fn get(&self, page: u64) -> Option<Protection> {
         self.pages[page as usize]
     }
