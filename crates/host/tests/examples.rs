@@ -7,6 +7,7 @@ use common::*;
 
 use std::time::{Duration, Instant};
 
+use umod_abi::image::{asm, ImageBuilder};
 use umod_abi::{Errno, QueryAnswer, MOD_RUNNING, QM_DEPS, QM_REFS, QM_SYMBOLS};
 use umod_examples::{
     Example, COUNTER, COUNTER_USER, FAILING, HELLO, PARAMS, PROCFILE, RUST_HELLO, TICKER,
@@ -282,6 +283,37 @@ fn rust_no_std_module_runs() {
         host.delete(&root(), Some("rust_hello")).unwrap();
         assert_eq!(last_log(&host), "rust_hello: goodbye");
     }
+}
+
+#[test]
+fn a_2_4_init_over_a_one_shot_module_maps_it_as_a_2_4_image() {
+    // Spec §3: init_module on a running module is accepted and re-run in
+    // full. Over a W^X module this used to fail with EFAULT: the image
+    // went to pages that were read-execute.
+    let host = host();
+    let options = LoadOptions {
+        map: true,
+        ..Default::default()
+    };
+    let loaded = host
+        .load_object(&root(), "counter", COUNTER.object, &options)
+        .unwrap();
+    let map = loaded.map.unwrap();
+    let text = map.sections.iter().find(|s| s.name == ".text").unwrap();
+    assert_eq!(page_perms(text.addr), "r-xp");
+    let mut image = ImageBuilder::new("counter");
+    let init = image.append(&asm::return_value(0), 16);
+    image.init(init);
+    host.init(&root(), "counter", &image.build(loaded.addr))
+        .unwrap();
+    assert_eq!(page_perms(loaded.addr), "rwxp");
+    assert_eq!(page_perms(text.addr), "rwxp");
+    assert_eq!(
+        last_log(&host),
+        "counter: 2.4 image, mapped read-write-execute"
+    );
+    host.delete(&root(), Some("counter")).unwrap();
+    assert_eq!(page_perms(text.addr), "rw-p");
 }
 
 /// The permissions /proc/self/maps shows for the page at `addr`.
