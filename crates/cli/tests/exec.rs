@@ -76,28 +76,27 @@ fn expect_all_passed(out: &Output, how: &str) {
     assert!(out.status.success(), "{how}");
 }
 
-#[test]
-fn raw_syscalls_under_exec_embedded() {
-    let dir = scratch_dir("exec-embedded");
-    let prog = gcc(&dir, "legacy_calls.c", "legacy_calls", &[]);
+/// Compiles `source` in a scratch directory `dir`, runs it under
+/// `umod exec --embedded` and expects every check it prints to pass.
+fn passes_under_exec_embedded(dir: &str, source: &str, extra: &[&str]) {
+    let dir = scratch_dir(dir);
+    let prog = gcc(&dir, source, source.trim_end_matches(".c"), extra);
     let out = Command::new(UMOD)
         .args(["exec", "--embedded", "--"])
         .arg(&prog)
         .output()
         .unwrap();
-    expect_all_passed(&out, "umod exec --embedded");
+    expect_all_passed(&out, &format!("{source} under umod exec --embedded"));
+}
+
+#[test]
+fn raw_syscalls_under_exec_embedded() {
+    passes_under_exec_embedded("exec-embedded", "legacy_calls.c", &[]);
 }
 
 #[test]
 fn no_task_under_exec_enters_another_user_namespace() {
-    let dir = scratch_dir("exec-userns");
-    let prog = gcc(&dir, "user_namespaces.c", "user_namespaces", &["-pthread"]);
-    let out = Command::new(UMOD)
-        .args(["exec", "--embedded", "--"])
-        .arg(&prog)
-        .output()
-        .unwrap();
-    expect_all_passed(&out, "umod exec --embedded");
+    passes_under_exec_embedded("exec-userns", "user_namespaces.c", &["-pthread"]);
 }
 
 #[test]

@@ -291,13 +291,7 @@ fn a_2_4_init_over_a_one_shot_module_maps_it_as_a_2_4_image() {
     // full. Over a W^X module this used to fail with EFAULT: the image
     // went to pages that were read-execute.
     let host = host();
-    let options = LoadOptions {
-        map: true,
-        ..Default::default()
-    };
-    let loaded = host
-        .load_object(&root(), "counter", COUNTER.object, &options)
-        .unwrap();
+    let loaded = load_counter_with_map(&host);
     let map = loaded.map.unwrap();
     let text = map.sections.iter().find(|s| s.name == ".text").unwrap();
     assert_eq!(page_perms(text.addr), "r-xp");
@@ -314,6 +308,16 @@ fn a_2_4_init_over_a_one_shot_module_maps_it_as_a_2_4_image() {
     );
     host.delete(&root(), Some("counter")).unwrap();
     assert_eq!(page_perms(text.addr), "rw-p");
+}
+
+/// Loads the counter example in one shot, asking for its load map.
+fn load_counter_with_map(host: &Host) -> umod_host::Loaded {
+    let options = LoadOptions {
+        map: true,
+        ..Default::default()
+    };
+    host.load_object(&root(), "counter", COUNTER.object, &options)
+        .unwrap()
 }
 
 /// The permissions /proc/self/maps shows for the page at `addr`.
@@ -342,13 +346,7 @@ fn one_shot_images_are_w_xor_x_and_legacy_ones_rwx() {
     let legacy = load(&host, Path::Legacy, &HELLO, &[]).unwrap();
     assert_eq!(page_perms(legacy), "rwxp");
     assert!(log_texts(&host).contains(&"hello: 2.4 image, mapped read-write-execute".to_string()));
-    let options = LoadOptions {
-        map: true,
-        ..Default::default()
-    };
-    let loaded = host
-        .load_object(&root(), "counter", COUNTER.object, &options)
-        .unwrap();
+    let loaded = load_counter_with_map(&host);
     let base = loaded.addr;
     let map = loaded.map.unwrap();
     assert_eq!(page_perms(base), "rw-p", "the header page");
