@@ -9,7 +9,7 @@
 //! asks `capable()` of the initial one.
 
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use umod_host::Caller;
@@ -41,13 +41,57 @@ pub fn peer(stream: &UnixStream) -> io::Result<Caller> {
     if r != 0 {
         return Err(io::Error::last_os_error());
     }
+    let pid = cred.pid as u32;
+    let pidfd = peer_pidfd(stream);
+    let privileged = has_cap_sys_module(pid)
+        && in_our_user_namespace(pid)
+        // The peer may have exited since it connected (a child of it keeping
+        // the socket) and its pid gone to another process, whose
+        // credentials were just read: they count only if the peer still
+        // runs, which keeps its pid its own. (Kernels before 6.5 give no
+        // pidfd here, and this check is skipped.)
+        && pidfd.as_ref().is_none_or(still_running);
     Ok(Caller {
-        pid: cred.pid as u32,
+        pid,
         uid: cred.uid,
         gid: cred.gid,
-        cap_sys_module: has_cap_sys_module(cred.pid as u32)
-            && in_our_user_namespace(cred.pid as u32),
+        cap_sys_module: privileged,
     })
+}
+
+/// A pidfd for the process that connected `stream`, taken at connect time
+/// (`SO_PEERPIDFD`, Linux 6.5+); `None` on older kernels.
+fn peer_pidfd(stream: &UnixStream) -> Option<OwnedFd> {
+    let mut fd: libc::c_int = -1;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `fd`, an int.
+    let r = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERPIDFD,
+            (&mut fd as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 || fd < 0 {
+        return None;
+    }
+    // SAFETY: the kernel just made this descriptor for us; nothing else
+    // owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether the process behind `pidfd` has not exited (a pidfd becomes
+/// readable when it does).
+fn still_running(pidfd: &OwnedFd) -> bool {
+    let mut p = libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, and no waiting.
+    unsafe { libc::poll(&mut p, 1, 0) == 0 }
 }
 
 /// Whether process `pid` lives in this process's user namespace (false
@@ -150,6 +194,29 @@ mod tests {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         assert_eq!(effective_caps(pid), cap_eff(&status));
         assert_eq!(effective_caps(0x7fff_fff0), None, "no such process");
+    }
+
+    /// A pidfd for process `pid` (`pidfd_open`, Linux 5.3+).
+    fn pidfd_of(pid: u32) -> OwnedFd {
+        // SAFETY: pidfd_open takes a pid and flags, and returns a new fd.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        assert!(fd >= 0, "pidfd_open: {}", io::Error::last_os_error());
+        // SAFETY: a fresh descriptor from the kernel, owned by nobody else.
+        unsafe { OwnedFd::from_raw_fd(fd as i32) }
+    }
+
+    #[test]
+    fn a_pidfd_tells_whether_its_process_still_runs() {
+        assert!(still_running(&pidfd_of(std::process::id())));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pidfd = pidfd_of(child.id());
+        child.wait().unwrap();
+        assert!(!still_running(&pidfd), "an exited process");
+        // The peer's own, where the kernel gives one (Linux 6.5+).
+        let (a, _b) = UnixStream::pair().unwrap();
+        if let Some(me) = peer_pidfd(&a) {
+            assert!(still_running(&me));
+        }
     }
 
     #[test]
