@@ -21,26 +21,12 @@ pub const CAP_SYS_ADMIN: u32 = 21;
 
 /// The peer of `stream` as a [`Caller`].
 pub fn peer(stream: &UnixStream) -> io::Result<Caller> {
-    let mut cred = libc::ucred {
+    let empty = libc::ucred {
         pid: 0,
         uid: 0,
         gid: 0,
     };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most `len` bytes into `cred`, a ucred of
-    // exactly that size, for the valid descriptor of `stream`.
-    let r = unsafe {
-        libc::getsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let cred = socket_option(stream, libc::SO_PEERCRED, empty)?;
     let pid = cred.pid as u32;
     let pidfd = peer_pidfd(stream);
     let privileged = has_cap_sys_module(pid)
@@ -62,24 +48,36 @@ pub fn peer(stream: &UnixStream) -> io::Result<Caller> {
 /// A pidfd for the process that connected `stream`, taken at connect time
 /// (`SO_PEERPIDFD`, Linux 6.5+); `None` on older kernels.
 fn peer_pidfd(stream: &UnixStream) -> Option<OwnedFd> {
-    let mut fd: libc::c_int = -1;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most `len` bytes into `fd`, an int.
-    let r = unsafe {
-        libc::getsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERPIDFD,
-            (&mut fd as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    if r != 0 || fd < 0 {
+    let fd = socket_option(stream, libc::SO_PEERPIDFD, -1 as libc::c_int).ok()?;
+    if fd < 0 {
         return None;
     }
     // SAFETY: the kernel just made this descriptor for us; nothing else
     // owns it.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The `SOL_SOCKET` option `name` of `stream`, read into a `T` that
+/// starts as `value`: a plain C struct or integer the option fills.
+fn socket_option<T: Copy>(stream: &UnixStream, name: libc::c_int, value: T) -> io::Result<T> {
+    let mut value = value;
+    let mut len = std::mem::size_of::<T>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes, the size of `value`,
+    // for the valid descriptor of `stream`; callers pass only the plain C
+    // type the option is defined with.
+    let r = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            name,
+            (&mut value as *mut T).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(value)
 }
 
 /// Whether the process behind `pidfd` has not exited (a pidfd becomes
