@@ -219,9 +219,9 @@ fn place(
     Ok(Loaded { addr, image, map })
 }
 
-/// Narrows a W^X layout's code and constant segments (the block is already
-/// read-write, as data and the header stay). Fails only when the system
-/// has no memory left for the mapping records (ENOMEM).
+/// Gives each segment of a W^X layout its protection in the module view
+/// (pages already right cost nothing). Fails only when the system has no
+/// memory left for the mapping records (ENOMEM).
 fn protect(
     sh: &Shared,
     st: &mut State,
@@ -237,7 +237,7 @@ fn protect(
         let prot = match seg.prot {
             Prot::Exec => Protection::ReadExec,
             Prot::ReadOnly => Protection::Read,
-            Prot::ReadWrite => continue,
+            Prot::ReadWrite => Protection::ReadWrite,
         };
         sh.window
             .protect(block, start, stop - start, prot)

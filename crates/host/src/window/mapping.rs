@@ -2,11 +2,20 @@
 //! changes, and raw byte access. This file and `exec.rs` are the only
 //! places that touch window memory through raw pointers.
 //!
+//! The memory is one memory file mapped twice. The *module view*, below
+//! 2 GiB, is where modules live and run; each page there is W^X or
+//! inaccessible (legacy 2.4 images excepted). The *host view*, at an
+//! address of the kernel's choice, is always read-write and never
+//! executable: the host reads and writes through it only, so building a
+//! module into pages that are read-execute in the module view needs no
+//! protection change (the JIT "dual mapping" way to W^X).
+//!
 //! Module code may run on other threads (timers) while the host reads or
 //! writes its memory, as in a kernel: all access here is by raw copies or
 //! atomics, never through Rust references to the bytes.
 
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr;
 use std::sync::atomic::{AtomicI32, AtomicU64};
 
@@ -47,18 +56,77 @@ impl Protection {
     }
 }
 
-/// One contiguous anonymous mapping that lies wholly below 2 GiB.
+/// One memory file mapped as the module view (wholly below 2 GiB) and as
+/// the host view.
 #[derive(Debug)]
 pub struct Mapping {
     base: u64,
     len: u64,
+    host_view: u64,
+}
+
+/// A fresh memory file of `len` bytes that may be mapped executable.
+fn memory_file(len: u64) -> io::Result<OwnedFd> {
+    let name = c"umod-window";
+    // SAFETY: a NUL-terminated name and flags; returns a new descriptor.
+    let mut fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_EXEC) };
+    if fd < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+        // Before Linux 6.3 there is no MFD_EXEC, and every memfd may be
+        // mapped executable.
+        // SAFETY: as above.
+        fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    }
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return Err(io::Error::new(
+            e.kind(),
+            format!("cannot create the window's memory file: {e}"),
+        ));
+    }
+    // SAFETY: `fd` is a descriptor we just created and own alone.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: plain call on our own descriptor.
+    if unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
+/// Maps `len` bytes of `fd` shared with `prot` at `addr` (with `flags`).
+fn map_shared(
+    addr: u64,
+    len: u64,
+    prot: libc::c_int,
+    flags: libc::c_int,
+    fd: &OwnedFd,
+) -> Option<u64> {
+    // SAFETY: a shared mapping of our own memory file; callers pass
+    // MAP_FIXED_NOREPLACE or no fixed address, so nothing is replaced.
+    let p = unsafe {
+        libc::mmap(
+            addr as *mut libc::c_void,
+            len as usize,
+            prot,
+            libc::MAP_SHARED | libc::MAP_NORESERVE | flags,
+            fd.as_raw_fd(),
+            0,
+        )
+    };
+    (p != libc::MAP_FAILED).then_some(p as u64)
+}
+
+/// Unmaps a mapping `map_shared` made.
+fn unmap(addr: u64, len: u64) {
+    // SAFETY: the range is a mapping of ours that nothing refers to.
+    unsafe { libc::munmap(addr as *mut libc::c_void, len as usize) };
 }
 
 impl Mapping {
-    /// Reserves `len` bytes (a multiple of the page size), inaccessible,
-    /// ending at or below [`WINDOW_LIMIT`]. Tries fixed placements from a
-    /// low hint upward without replacing anything already mapped, then
-    /// falls back to `MAP_32BIT`.
+    /// Reserves `len` bytes (a multiple of the page size) of a fresh
+    /// memory file: the module view inaccessible and ending at or below
+    /// [`WINDOW_LIMIT`], the host view read-write. Tries fixed placements
+    /// of the module view from a low hint upward without replacing
+    /// anything already mapped, then falls back to `MAP_32BIT`.
     pub fn reserve(len: u64) -> io::Result<Mapping> {
         if len == 0 || len >= WINDOW_LIMIT - FIRST_HINT {
             return Err(io::Error::new(
@@ -66,48 +134,34 @@ impl Mapping {
                 format!("window size {len:#x} does not fit below 2 GiB"),
             ));
         }
-        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+        let fd = memory_file(len)?;
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        let host_view = map_shared(0, len, rw, 0, &fd).ok_or_else(io::Error::last_os_error)?;
         let mut hint = FIRST_HINT;
         while hint + len <= WINDOW_LIMIT {
-            // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping;
-            // on success we own the new range exclusively.
-            let p = unsafe {
-                libc::mmap(
-                    hint as *mut libc::c_void,
-                    len as usize,
-                    libc::PROT_NONE,
-                    flags | libc::MAP_FIXED_NOREPLACE,
-                    -1,
-                    0,
-                )
-            };
-            if p != libc::MAP_FAILED {
-                if p as u64 == hint {
-                    return Ok(Mapping { base: hint, len });
+            let fixed = libc::MAP_FIXED_NOREPLACE;
+            if let Some(p) = map_shared(hint, len, libc::PROT_NONE, fixed, &fd) {
+                if p == hint {
+                    return Ok(Mapping {
+                        base: hint,
+                        len,
+                        host_view,
+                    });
                 }
                 // An old kernel took the flag as a mere hint: give it back.
-                // SAFETY: `p` is the mapping just created, of `len` bytes.
-                unsafe { libc::munmap(p, len as usize) };
+                unmap(p, len);
             }
             hint += HINT_STEP;
         }
-        // SAFETY: a fresh anonymous mapping at an address of the kernel's choice.
-        let p = unsafe {
-            libc::mmap(
-                ptr::null_mut(),
-                len as usize,
-                libc::PROT_NONE,
-                flags | libc::MAP_32BIT,
-                -1,
-                0,
-            )
+        let Some(base) = map_shared(0, len, libc::PROT_NONE, libc::MAP_32BIT, &fd) else {
+            let e = io::Error::last_os_error();
+            unmap(host_view, len);
+            return Err(e);
         };
-        if p == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
         let mapping = Mapping {
-            base: p as u64,
+            base,
             len,
+            host_view,
         };
         if mapping.base + len > WINDOW_LIMIT {
             return Err(io::Error::new(
@@ -136,18 +190,21 @@ impl Mapping {
                 .is_some_and(|end| end <= self.base + self.len)
     }
 
-    fn check(&self, addr: u64, len: u64) {
+    /// Where module-view address `addr` is in the host view, once
+    /// `[addr, addr + len)` is known to lie inside the window.
+    fn host_ptr(&self, addr: u64, len: u64) -> *mut u8 {
         assert!(
             self.contains(addr, len),
             "window access {addr:#x}+{len:#x} outside the mapping"
         );
+        (self.host_view + (addr - self.base)) as *mut u8
     }
 
-    /// Changes the protection of whole pages.
+    /// Changes the module view's protection of whole pages.
     pub fn protect(&self, addr: u64, len: u64, prot: Protection) -> io::Result<()> {
-        self.check(addr, len);
-        // SAFETY: the range lies inside our own mapping; changing its
-        // protection cannot affect memory the host's Rust code references.
+        self.host_ptr(addr, len);
+        // SAFETY: the range lies inside our module view, which the host's
+        // Rust code never references (it uses the host view).
         let r = unsafe { libc::mprotect(addr as *mut libc::c_void, len as usize, prot.bits()) };
         if r == 0 {
             Ok(())
@@ -156,73 +213,129 @@ impl Mapping {
         }
     }
 
-    /// Drops the pages' contents; they read as zero when touched again.
+    /// Gives the pages' memory back to the system; they read as zero in
+    /// both views when touched again.
     pub fn discard(&self, addr: u64, len: u64) {
-        self.check(addr, len);
-        // SAFETY: MADV_DONTNEED on a private anonymous range of our own
-        // mapping only zeroes it.
-        unsafe { libc::madvise(addr as *mut libc::c_void, len as usize, libc::MADV_DONTNEED) };
+        let p = self.host_ptr(addr, len);
+        // SAFETY: MADV_REMOVE on a range of our shared read-write view
+        // frees the file's pages there; it only zeroes window memory.
+        unsafe { libc::madvise(p.cast(), len as usize, libc::MADV_REMOVE) };
     }
 
-    /// Copies bytes out of the window. The range must be mapped readable.
+    /// Copies bytes out of the window (whatever the module view allows).
     pub fn read(&self, addr: u64, out: &mut [u8]) {
-        self.check(addr, out.len() as u64);
-        // SAFETY: in bounds (checked above) and readable (the caller holds
-        // the block); a raw copy, since module code may write concurrently.
-        unsafe { ptr::copy_nonoverlapping(addr as *const u8, out.as_mut_ptr(), out.len()) };
+        let p = self.host_ptr(addr, out.len() as u64);
+        // SAFETY: in bounds of the always-readable host view (checked
+        // above); a raw copy, since module code may write concurrently.
+        unsafe { ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) };
     }
 
-    /// Copies bytes into the window. The range must be mapped writable.
+    /// Copies bytes into the window (whatever the module view allows).
     pub fn write(&self, addr: u64, data: &[u8]) {
-        self.check(addr, data.len() as u64);
-        // SAFETY: in bounds (checked above), writable, and owned by the
-        // caller's block; `data` cannot overlap window memory held as Rust data.
-        unsafe { ptr::copy_nonoverlapping(data.as_ptr(), addr as *mut u8, data.len()) };
+        let p = self.host_ptr(addr, data.len() as u64);
+        // SAFETY: in bounds of the always-writable host view, and owned by
+        // the caller's block; `data` cannot overlap window memory held as
+        // Rust data.
+        unsafe { ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
     }
 
     /// Runs `f` on `[addr, addr + len)` as a mutable slice: for building a
-    /// module image in place, which must be mapped writable and belong to
-    /// the caller alone (a block no module code runs in yet).
+    /// module image in place, in a block that belongs to the caller alone
+    /// (no module code runs in it yet).
     pub fn with_bytes_mut<R>(&self, addr: u64, len: u64, f: impl FnOnce(&mut [u8]) -> R) -> R {
-        self.check(addr, len);
-        // SAFETY: in bounds and writable (checked and promised above). The
-        // host touches window memory only through raw copies made under its
-        // big lock, which the caller holds, so no other reference to these
-        // bytes exists while `f` runs.
-        let bytes = unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, len as usize) };
+        let p = self.host_ptr(addr, len);
+        // SAFETY: in bounds of the host view, which is always writable.
+        // The host touches window memory only through raw copies made
+        // under its big lock, which the caller holds, so no other
+        // reference to these bytes exists while `f` runs.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(p, len as usize) };
         f(bytes)
     }
 
-    /// Fills bytes with zero. The range must be mapped writable.
-    pub fn zero(&self, addr: u64, len: u64) {
-        self.check(addr, len);
+    /// Sets every byte of `[addr, addr + len)` to `byte`.
+    pub fn fill(&self, addr: u64, len: u64, byte: u8) {
+        let p = self.host_ptr(addr, len);
         // SAFETY: as for `write`.
-        unsafe { ptr::write_bytes(addr as *mut u8, 0, len as usize) };
+        unsafe { ptr::write_bytes(p, byte, len as usize) };
+    }
+
+    /// Fills bytes with zero.
+    pub fn zero(&self, addr: u64, len: u64) {
+        self.fill(addr, len, 0);
     }
 
     /// The 8-byte word at `addr` as an atomic (for header members that
-    /// module code updates too, such as `flags`).
+    /// module code updates too, such as `flags`). Both views reach the
+    /// same memory, so atomics through the host view are seen by module
+    /// code through the module view.
     pub fn atomic_u64(&self, addr: u64) -> &AtomicU64 {
-        self.check(addr, 8);
+        let p = self.host_ptr(addr, 8);
         assert!(addr % 8 == 0, "unaligned atomic");
         // SAFETY: aligned, in bounds and mapped for as long as `self`; an
         // atomic is the right way to share a word with concurrent code.
-        unsafe { AtomicU64::from_ptr(addr as *mut u64) }
+        unsafe { AtomicU64::from_ptr(p.cast()) }
     }
 
     /// The 4-byte word at `addr` as an atomic (`uc.usecount`).
     pub fn atomic_i32(&self, addr: u64) -> &AtomicI32 {
-        self.check(addr, 4);
+        let p = self.host_ptr(addr, 4);
         assert!(addr % 4 == 0, "unaligned atomic");
         // SAFETY: as for `atomic_u64`.
-        unsafe { AtomicI32::from_ptr(addr as *mut i32) }
+        unsafe { AtomicI32::from_ptr(p.cast()) }
     }
 }
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: the mapping is ours and nothing refers to it any more
-        // (the host drops it last, after all module code has stopped).
-        unsafe { libc::munmap(self.base as *mut libc::c_void, self.len as usize) };
+        // Nothing refers to either view any more: the host drops the
+        // mapping last, after all module code has stopped.
+        unmap(self.base, self.len);
+        unmap(self.host_view, self.len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    /// The permissions /proc/self/maps shows at `addr` (`rwx` letters).
+    fn perms(addr: u64) -> String {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        maps.lines()
+            .find_map(|line| {
+                let (range, rest) = line.split_once(' ')?;
+                let (lo, hi) = range.split_once('-')?;
+                let lo = u64::from_str_radix(lo, 16).ok()?;
+                let hi = u64::from_str_radix(hi, 16).ok()?;
+                (lo..hi).contains(&addr).then(|| rest[..3].to_string())
+            })
+            .expect("mapped")
+    }
+
+    /// Bytes at `addr` as the process sees them, whatever their protection.
+    fn peek(addr: u64, len: usize) -> Vec<u8> {
+        let mem = std::fs::File::open("/proc/self/mem").unwrap();
+        let mut out = vec![0u8; len];
+        mem.read_exact_at(&mut out, addr).unwrap();
+        out
+    }
+
+    #[test]
+    fn the_host_writes_code_the_module_view_runs_without_making_it_writable() {
+        let m = Mapping::reserve(1 << 20).unwrap();
+        let code = m.base();
+        m.protect(code, 4096, Protection::ReadExec).unwrap();
+        m.write(code, &[0x31, 0xc0, 0xc3]);
+        assert_eq!(peek(code, 3), [0x31, 0xc0, 0xc3]);
+        assert_eq!(perms(code), "r-x");
+        assert_eq!(perms(m.host_view), "rw-", "the host view never runs");
+        assert_eq!(perms(code + 4096), "---", "the rest stays reserved");
+        let mut back = [0u8; 3];
+        m.read(code, &mut back);
+        assert_eq!(back, [0x31, 0xc0, 0xc3]);
+        m.discard(code, 4096);
+        assert_eq!(peek(code, 3), [0, 0, 0], "discarded memory reads as zero");
+        assert!(m.base() + m.size() <= WINDOW_LIMIT);
     }
 }

@@ -7,14 +7,21 @@
 //!  | module blocks, first fit, guard page after each | kernel area |
 //! ```
 //!
-//! A block is handed out read-write; a legacy image becomes
-//! read-write-execute when `init_module` copies it in, and an image the
-//! host builds in place is narrowed to W^X. Guard pages and never-used
-//! pages are inaccessible. A freed block is parked read-write: never
-//! executable again, but still mapped and resident, so the next module of
-//! its size lands on it without a protection change (see `page_states`).
-//! Large blocks are instead made inaccessible and given back to the OS. A
-//! block is wiped when it is handed out, so no module sees another's bytes.
+//! The host writes module images through its own read-write view of the
+//! window memory (see `mapping`), so a block is handed out with the module
+//! view as its last owner left it. A legacy image becomes
+//! read-write-execute when `init_module` copies it in; an image the host
+//! builds in place gets code read-execute, constants read-only and data
+//! read-write. Guard pages and never-used pages are inaccessible.
+//!
+//! A freed block stays mapped and resident. Its code pages stay
+//! read-execute but are filled with `int3`: a stale call into them traps
+//! (an oops), never runs the old code, and the next module with code on
+//! those pages needs no protection change (see `page_states`). Pages a
+//! legacy image had read-write-execute become read-write. Large blocks
+//! are instead made inaccessible and given back to the OS. A block is
+//! wiped or wholly rewritten when it is handed out, so no module sees
+//! another's bytes.
 
 mod first_fit;
 mod mapping;
@@ -33,6 +40,9 @@ use umod_abi::PAGE_SIZE;
 /// Default window size: 256 MiB, as the x86_64 2.4 module area.
 pub const DEFAULT_WINDOW_SIZE: u64 = 256 << 20;
 
+/// `int3`: what freed code pages are filled with.
+const TRAP: u8 = 0xcc;
+
 /// Export thunks in the kernel area (8 bytes of code each).
 pub const THUNK_COUNT: u64 = 2048;
 const THUNK_CODE_BYTES: u64 = THUNK_COUNT * 8;
@@ -42,9 +52,9 @@ pub const KERNEL_DATA_BYTES: u64 = 224 << 10;
 /// Total size of the kernel area at the top of the window.
 pub const KERNEL_AREA_BYTES: u64 = THUNK_CODE_BYTES + THUNK_SLOT_BYTES + KERNEL_DATA_BYTES;
 
-/// Freed blocks up to this size stay mapped read-write and resident for
-/// the next module (a page fault or a protection change costs more than
-/// wiping); larger ones are made inaccessible and handed back to the OS.
+/// Freed blocks up to this size stay mapped and resident for the next
+/// module (a page fault or a protection change costs more than wiping);
+/// larger ones are made inaccessible and handed back to the OS.
 const KEEP_RESIDENT_LIMIT: u64 = 1 << 20;
 
 /// A module's block of window memory.
@@ -200,24 +210,19 @@ impl Window {
             .protect(self.kernel_base(), THUNK_CODE_BYTES, Protection::ReadExec)
     }
 
-    /// Takes a block for `bytes` bytes (first fit, guard page after it)
-    /// mapped read-write. With `wipe`, its bytes read as zero; without,
-    /// the caller must write every byte of it before anything reads it.
-    /// `None` when nothing fits.
+    /// Takes a block for `bytes` bytes (first fit, guard page after it);
+    /// its pages keep the module-view protection they had (nothing that
+    /// runs old code: see the file's comment). With `wipe`, its bytes read
+    /// as zero; without, the caller must write every byte of it before
+    /// anything reads it. `None` when nothing fits.
     pub fn alloc(&self, bytes: u64, wipe: bool) -> Option<ModuleBlock> {
         let pages = FirstFit::pages_for(bytes, PAGE_SIZE);
         let mut p = self.pages.lock().expect("window lock");
         let block = p.fit.alloc(pages)?;
         let guard = block.first_page + block.pages;
-        let mapped = p
-            .protect(
-                &self.mapping,
-                block.first_page,
-                pages,
-                Protection::ReadWrite,
-            )
-            .and_then(|()| p.protect(&self.mapping, guard, 1, Protection::None));
-        if mapped.is_err() {
+        if p.protect(&self.mapping, guard, 1, Protection::None)
+            .is_err()
+        {
             p.fit.free(block);
             return None;
         }
@@ -255,29 +260,35 @@ impl Window {
             .protect(&self.mapping, first, len / PAGE_SIZE, prot)
     }
 
-    /// Returns a block to the window. Its code is never executable again:
-    /// a small block is parked read-write, a large one made inaccessible
-    /// and handed back to the OS.
+    /// Returns a block to the window. Its code never runs again: a small
+    /// block's code pages are filled with traps (read-write-execute ones
+    /// also lose execute), a large block is made inaccessible and handed
+    /// back to the OS.
     pub fn free(&self, block: ModuleBlock) {
         let (addr, len) = (block.addr, block.size());
-        let large = len > KEEP_RESIDENT_LIMIT;
-        let parked = if large {
-            Protection::None
-        } else {
-            Protection::ReadWrite
-        };
+        let (first, pages) = (block.block.first_page, block.block.pages);
         let mut p = self.pages.lock().expect("window lock");
-        // Our own mapping with valid flags: fails only when the system is
-        // out of memory for mapping records. The states then say "unknown"
-        // and the next user of these pages sets them again.
-        let _ = p.protect(
-            &self.mapping,
-            block.block.first_page,
-            block.block.pages,
-            parked,
-        );
-        if large {
+        // Protection changes on our own mapping with valid flags fail
+        // only when the system is out of memory for mapping records. The
+        // states then say "unknown" and the next user of these pages sets
+        // them again; their code is already traps.
+        if len > KEEP_RESIDENT_LIMIT {
+            let _ = p.protect(&self.mapping, first, pages, Protection::None);
             self.mapping.discard(addr, len);
+        } else {
+            for (page, count, state) in p.states.runs(first, pages) {
+                let may_run = !matches!(
+                    state,
+                    Some(Protection::None | Protection::Read | Protection::ReadWrite)
+                );
+                if may_run {
+                    let at = self.base() + page * PAGE_SIZE;
+                    self.mapping.fill(at, count * PAGE_SIZE, TRAP);
+                }
+                if matches!(state, Some(Protection::ReadWriteExec) | None) {
+                    let _ = p.protect(&self.mapping, page, count, Protection::ReadWrite);
+                }
+            }
         }
         p.fit.free(block.block);
     }

@@ -57,6 +57,21 @@ impl PageStates {
         }
     }
 
+    /// Pages `[first, first + count)` as runs of equal recorded
+    /// protection: `(first page, count, protection)`, in order.
+    pub fn runs(&self, first: u64, count: u64) -> Vec<(u64, u64, Option<Protection>)> {
+        let range = &self.pages[first as usize..(first + count) as usize];
+        let mut at = first;
+        range
+            .chunk_by(|a, b| a == b)
+            .map(|run| {
+                let r = (at, run.len() as u64, run[0]);
+                at += run.len() as u64;
+                r
+            })
+            .collect()
+    }
+
     /// The recorded protection of page `page` (`None`: unknown).
     #[cfg(test)]
     pub fn get(&self, page: u64) -> Option<Protection> {
@@ -93,6 +108,16 @@ mod tests {
         assert_eq!(set(&mut s, 0, 4, Protection::ReadWrite), vec![(0, 4)]);
         assert_eq!(s.get(3), Some(Protection::ReadWrite));
         assert_eq!(s.get(4), Some(Protection::None));
+        assert_eq!(set(&mut s, 1, 2, Protection::ReadExec), vec![(1, 2)]);
+        assert_eq!(
+            s.runs(0, 5),
+            vec![
+                (0, 1, Some(Protection::ReadWrite)),
+                (1, 2, Some(Protection::ReadExec)),
+                (3, 1, Some(Protection::ReadWrite)),
+                (4, 1, Some(Protection::None)),
+            ]
+        );
     }
 
     #[test]
