@@ -429,18 +429,20 @@ pub fn default_exports_in(object: &Object<'_>, out: &mut Vec<usize>) {
             || n.starts_with(b"__kstrtab_")
     };
     let loaded: Vec<bool> = object.sections.iter().map(is_loaded).collect();
-    out.extend((1..object.symbols.len()).filter(|&i| {
-        let s = &object.symbols[i];
+    for (i, s) in object.symbols.iter().enumerate().skip(1) {
         let placed = match s.place {
             Place::Section(k) => loaded[k],
             Place::Common => true,
             _ => false,
         };
-        placed
+        let exported = placed
             && s.is_global()
             && s.kind != elf::STT_SECTION.0
             && s.kind != elf::STT_FILE.0
             && !s.name.is_empty()
-            && !(matches!(s.name[0], b'_' | b'c' | b'i' | b'k') && hidden(s.name))
-    }));
+            && !(matches!(s.name[0], b'_' | b'c' | b'i' | b'k') && hidden(s.name));
+        if exported {
+            out.push(i);
+        }
+    }
 }

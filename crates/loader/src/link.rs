@@ -266,12 +266,25 @@ impl<'a> Plan<'a> {
     ) -> Result<(ModuleHeader, usize), LoadError> {
         let l = &self.layout;
         assert_eq!(img.len() as u64, l.size, "image buffer of the planned size");
-        img.fill(0);
+        // Section bytes, and zero everywhere else (padding, .bss, and the
+        // areas written below): each byte of the block is written once.
+        let mut copied: Vec<(usize, &[u8])> = Vec::with_capacity(self.object.sections.len());
         for (i, s) in self.object.sections.iter().enumerate() {
             if let (Some(off), false) = (l.sections[i], s.is_nobits()) {
-                img[off as usize..off as usize + s.data.len()].copy_from_slice(s.data);
+                copied.push((off as usize, s.data));
             }
         }
+        copied.sort_unstable_by_key(|&(off, _)| off);
+        let mut zeroed = 0;
+        for (off, data) in copied {
+            if off > zeroed {
+                img[zeroed..off].fill(0);
+            }
+            img[off..off + data.len()].copy_from_slice(data);
+            // Empty sections may share an offset with the next one.
+            zeroed = zeroed.max(off + data.len());
+        }
+        img[zeroed..].fill(0);
         let addrs = self.symbol_addresses(base);
         let addr_of = |sym: usize| -> Result<u64, LoadError> {
             match addrs[sym] {
