@@ -8,11 +8,10 @@
 //! before faulting, or faults while holding a lock of the C library (inside
 //! `malloc`, say), can still corrupt or hang the host. Module blocks live
 //! in their own window, away from the host's heap and stacks, with an
-//! inaccessible guard page after each, and a freed block is never
-//! executable again, which turns many stray accesses and calls into clean
-//! faults; but the guard is a containment, not a sandbox. (A stray write
-//! into a freed block lands in parked memory that the next module gets
-//! wiped.)
+//! inaccessible guard page after each, and a freed block's code is all
+//! `int3`, which turns many stray accesses and calls into clean faults;
+//! but the guard is a containment, not a sandbox. (A stray write into a
+//! freed block's data lands in memory the next module gets wiped.)
 
 use crate::exec::Fault;
 use crate::services::{KERN_ALERT, TAINT_DIE};

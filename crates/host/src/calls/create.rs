@@ -20,8 +20,8 @@ pub(crate) fn create_module(
     create_named(sh, st, &name, size, true)
 }
 
-/// `create_module` with the name already copied in. The block is
-/// read-write: legacy callers get it wiped (`init_module` makes it
+/// `create_module` with the name already copied in. Nothing in the block
+/// runs yet: legacy callers get it wiped (`init_module` makes it
 /// executable once the image is in); the one-shot path fills it completely.
 pub(crate) fn create_named(
     sh: &Shared,

@@ -110,9 +110,9 @@ pub(crate) fn prepare(
     })?;
 
     // Every check passed. A 2.4 image runs where it lies, so its block
-    // becomes executable (it was read-write since create_module, or W^X
-    // if the host loaded it in one shot before); the system may refuse
-    // only for want of memory. From here nothing fails.
+    // becomes read-write-execute (whatever its pages were, or W^X if the
+    // host loaded it in one shot before); the system may refuse only for
+    // want of memory. From here nothing fails.
     let m = &mut st.modules[idx];
     sh.window
         .protect(&m.block, base, m.block.size(), Protection::ReadWriteExec)
