@@ -320,34 +320,6 @@ fn load_counter_with_map(host: &Host) -> umod_host::Loaded {
         .unwrap()
 }
 
-/// The permissions /proc/self/maps shows for the page at `addr` (read,
-/// write, execute; not whether the mapping is shared).
-fn page_perms(addr: u64) -> String {
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    for line in maps.lines() {
-        let (range, rest) = line.split_once(' ').unwrap();
-        let (lo, hi) = range.split_once('-').unwrap();
-        let (lo, hi) = (
-            u64::from_str_radix(lo, 16).unwrap(),
-            u64::from_str_radix(hi, 16).unwrap(),
-        );
-        if (lo..hi).contains(&addr) {
-            return rest[..3].to_string();
-        }
-    }
-    panic!("{addr:#x} is not mapped");
-}
-
-/// `len` bytes of this process's memory at `addr`, whatever its
-/// protection (as a debugger reads them).
-fn peek(addr: u64, len: usize) -> Vec<u8> {
-    use std::os::unix::fs::FileExt;
-    let mem = std::fs::File::open("/proc/self/mem").unwrap();
-    let mut out = vec![0u8; len];
-    mem.read_exact_at(&mut out, addr).unwrap();
-    out
-}
-
 #[test]
 fn one_shot_images_are_w_xor_x_and_legacy_ones_rwx() {
     let host = host();
@@ -372,21 +344,20 @@ fn one_shot_images_are_w_xor_x_and_legacy_ones_rwx() {
         .unwrap();
     assert_eq!(page_perms(data.addr), "rw-");
     assert_eq!(text.addr % 4096, 0);
-    let traps = |addr| peek(addr, 4096).iter().all(|&b| b == 0xcc);
-    assert!(!traps(text.addr));
+    assert!(!all_traps(text.addr));
     host.delete(&root(), Some("counter")).unwrap();
     // Freed code stays mapped read-execute, for the next module's code,
     // but holds nothing but int3: a stale call traps.
     assert_eq!(page_perms(base), "rw-");
     assert_eq!(page_perms(text.addr), "r-x", "never writable");
-    assert!(traps(text.addr), "freed code is traps");
+    assert!(all_traps(text.addr), "freed code is traps");
     // The next module with code there changes no protection and runs.
     let again = load_counter_with_map(&host);
     assert_eq!(again.addr, base);
-    assert!(!traps(text.addr));
+    assert!(!all_traps(text.addr));
     host.delete(&root(), Some("counter")).unwrap();
     // A 2.4 image's pages lose execute.
     host.delete(&root(), Some("hello")).unwrap();
     assert_eq!(page_perms(legacy), "rw-", "freed code is not executable");
-    assert!(traps(legacy));
+    assert!(all_traps(legacy));
 }

@@ -326,6 +326,29 @@ fn narrowing_relocations_are_checked_for_overflow() {
         .unwrap();
     assert!(st.success());
     let object = std::fs::read(&o).unwrap();
+    // Where the refused module's code will be copied before its
+    // relocation fails: pages that held hello's code, read-execute.
+    let options = LoadOptions {
+        map: true,
+        ..Default::default()
+    };
+    let hello = host
+        .load_object(&root(), "hello", HELLO.object, &options)
+        .unwrap();
+    let text = hello
+        .map
+        .unwrap()
+        .sections
+        .iter()
+        .find(|s| s.name == ".text")
+        .unwrap()
+        .addr;
+    host.delete(&root(), Some("hello")).unwrap();
+    let refused = host.load_object(&root(), "victim", &object, &LoadOptions::default());
+    assert!(matches!(refused, Err(OneShotError::Load(_))));
+    // The failed load wrote its code there; nothing of it runs.
+    assert_eq!(page_perms(text), "r-x");
+    assert!(all_traps(text), "a refused module's code is left runnable");
     let e = load_error(&host, &object);
     let text = e.to_string();
     assert!(

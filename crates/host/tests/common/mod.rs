@@ -123,3 +123,36 @@ pub fn held(host: &Host, name: &str) -> u64 {
     })
     .expect("install a self-held module")
 }
+
+/// The permissions /proc/self/maps shows for the page at `addr` (read,
+/// write, execute; not whether the mapping is shared).
+pub fn page_perms(addr: u64) -> String {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for line in maps.lines() {
+        let (range, rest) = line.split_once(' ').unwrap();
+        let (lo, hi) = range.split_once('-').unwrap();
+        let (lo, hi) = (
+            u64::from_str_radix(lo, 16).unwrap(),
+            u64::from_str_radix(hi, 16).unwrap(),
+        );
+        if (lo..hi).contains(&addr) {
+            return rest[..3].to_string();
+        }
+    }
+    panic!("{addr:#x} is not mapped");
+}
+
+/// `len` bytes of this process's memory at `addr`, whatever its
+/// protection (as a debugger reads them).
+pub fn peek(addr: u64, len: usize) -> Vec<u8> {
+    use std::os::unix::fs::FileExt;
+    let mem = std::fs::File::open("/proc/self/mem").unwrap();
+    let mut out = vec![0u8; len];
+    mem.read_exact_at(&mut out, addr).unwrap();
+    out
+}
+
+/// Whether the page at `addr` holds nothing but `int3`.
+pub fn all_traps(addr: u64) -> bool {
+    peek(addr, 4096).iter().all(|&b| b == 0xcc)
+}
