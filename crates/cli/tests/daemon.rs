@@ -202,7 +202,9 @@ fn broken_and_garbage_clients_do_not_disturb_the_daemon() {
     d.ok(&["insmod", "hello.o"]);
     // A well-framed message that is not a request: an error answer.
     let mut garbage = UnixStream::connect(&d.socket).unwrap();
-    protocol::write_frame(&mut garbage, b"\x01\x00\xee\xee junk").unwrap();
+    let mut junk = protocol::VERSION.to_le_bytes().to_vec();
+    junk.extend_from_slice(b"\xee\xee junk");
+    protocol::write_frame(&mut garbage, &junk).unwrap();
     let answer = protocol::read_frame(&mut garbage, 1 << 20)
         .unwrap()
         .unwrap();

@@ -122,6 +122,7 @@ impl Client {
             args,
             regions,
             on_behalf_of: 0,
+            on_behalf_cap: false,
         })? {
             Response::CallResult { ret, writes } => {
                 for (addr, bytes) in writes {

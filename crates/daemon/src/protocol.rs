@@ -16,7 +16,7 @@
 use std::io::{self, Read, Write};
 
 /// Protocol version this build speaks.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 /// Largest frame accepted by default (an object or image travels in one).
 pub const DEFAULT_MAX_FRAME: u32 = 64 << 20;
@@ -90,6 +90,12 @@ pub enum Request {
         /// It can only narrow privilege: the call holds CAP_SYS_MODULE if
         /// both the client and that process do.
         on_behalf_of: u32,
+        /// Whether `on_behalf_of` held CAP_SYS_MODULE, as the client read
+        /// it before making sure the process is still the one that made
+        /// the call. The daemon does not read it itself: by the time the
+        /// request arrives the pid may name another process. Claiming it
+        /// gains nothing: the client's own privilege still bounds the call.
+        on_behalf_cap: bool,
     },
     /// A one-shot load of an object.
     Load {
@@ -314,6 +320,7 @@ impl Request {
                 args,
                 regions,
                 on_behalf_of,
+                on_behalf_cap,
             } => {
                 let mut w = header(1);
                 w.u8(*call as u8);
@@ -321,6 +328,7 @@ impl Request {
                     w.u64(*a);
                 }
                 w.u32(*on_behalf_of);
+                w.u8(u8::from(*on_behalf_cap));
                 w.u32(regions.len() as u32);
                 for r in regions {
                     w.u64(r.addr);
@@ -387,6 +395,7 @@ impl Request {
                     *a = r.u64()?;
                 }
                 let on_behalf_of = r.u32()?;
+                let on_behalf_cap = r.bool()?;
                 let n = r.count(13)?;
                 let mut regions = Vec::with_capacity(n);
                 for _ in 0..n {
@@ -404,6 +413,7 @@ impl Request {
                     args,
                     regions,
                     on_behalf_of,
+                    on_behalf_cap,
                 }
             }
             2 => {
@@ -651,6 +661,7 @@ mod tests {
                     writable: true,
                 }],
                 on_behalf_of: 42,
+                on_behalf_cap: true,
             },
             Request::Load {
                 name: b"m".to_vec(),
@@ -726,8 +737,13 @@ mod tests {
     #[test]
     fn garbage_is_refused_without_allocating() {
         assert!(matches!(
-            Request::decode(&[1, 0, 1, 0, 3]),
+            Request::decode(&[2, 0, 1, 0, 3]),
             Err(WireError::Malformed(_))
+        ));
+        // Version 1 had no `on_behalf_cap`: refused, never misread.
+        assert!(matches!(
+            Request::decode(&[1, 0, 1, 0, 3]),
+            Err(WireError::Version(1))
         ));
         assert!(matches!(
             Request::decode(&[9, 0, 1, 0]),
@@ -736,11 +752,21 @@ mod tests {
         // A region count of 2^32-1 with nothing behind it.
         let mut evil = header(1).0;
         evil.push(0);
-        evil.extend_from_slice(&[0; 44]);
+        evil.extend_from_slice(&[0; 45]);
         evil.extend_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(
             Request::decode(&evil),
             Err(WireError::Malformed("count larger than the message"))
+        ));
+        // An on_behalf_cap byte other than 0 or 1.
+        let mut two = header(1).0;
+        two.push(0);
+        two.extend_from_slice(&[0; 44]);
+        two.push(2);
+        two.extend_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(
+            Request::decode(&two),
+            Err(WireError::Malformed(_))
         ));
         let mut r: &[u8] = &[0xff, 0xff, 0xff, 0x7f];
         assert!(matches!(

@@ -130,6 +130,7 @@ pub fn forward(
             args: [0; 5],
             regions: Vec::new(),
             on_behalf_of,
+            on_behalf_cap: false,
         };
         match b.request(req) {
             Ok(Response::CallResult { ret, .. }) => ret,
@@ -142,6 +143,15 @@ pub fn forward(
         0
     };
     let regions = regions_for(call, args, &mem, || count);
+    // The process's capability is read before the validity check too, so
+    // that it is the capability of the process that made the call (after
+    // the check, a pid may already name another process). Only the calls
+    // that need privilege pay for it.
+    let needs_privilege = matches!(call, CallKind::Create | CallKind::Init | CallKind::Delete);
+    let on_behalf_cap = on_behalf_of != 0
+        && needs_privilege
+        && crate::creds::effective_caps(on_behalf_of)
+            .is_some_and(|caps| caps & (1 << crate::creds::CAP_SYS_MODULE) != 0);
     if !still_valid() {
         return None;
     }
@@ -150,6 +160,7 @@ pub fn forward(
         args: [args[0], args[1], args[2], args[3], args[4]],
         regions,
         on_behalf_of,
+        on_behalf_cap,
     };
     Some(match backend.request(req) {
         Ok(Response::CallResult { ret, writes }) => {

@@ -298,26 +298,19 @@ pub fn dispatch(host: &Host, caller: &Caller, req: Request) -> Response {
             args,
             regions,
             on_behalf_of,
+            on_behalf_cap,
         } => {
-            // query_module and get_kernel_syms need no privilege: only the
-            // calls that do pay for reading the process's credentials.
-            let needs_privilege =
-                matches!(call, CallKind::Create | CallKind::Init | CallKind::Delete);
-            let caller = if on_behalf_of == 0 || !needs_privilege {
+            let caller = if on_behalf_of == 0 {
                 *caller
             } else {
-                // One capget decides: the host looks at nothing but the
-                // capability, so the ids stay the connection's (reading
-                // the process's uid would cost a /proc lookup per call).
-                match creds::effective_caps(on_behalf_of) {
-                    // Never more privilege than the client itself has.
-                    Some(caps) => Caller {
-                        pid: on_behalf_of,
-                        cap_sys_module: caps & (1 << creds::CAP_SYS_MODULE) != 0
-                            && caller.cap_sys_module,
-                        ..*caller
-                    },
-                    None => return error(Errno::ESRCH, format!("no process {on_behalf_of}")),
+                // The host looks at nothing but the capability, so the ids
+                // stay the connection's. The forwarded process's capability
+                // is the client's reading (see `on_behalf_cap`), and never
+                // more privilege than the client itself has.
+                Caller {
+                    pid: on_behalf_of,
+                    cap_sys_module: on_behalf_cap && caller.cap_sys_module,
+                    ..*caller
                 }
             };
             run_call(host, &caller, call, args, &regions)
@@ -563,6 +556,37 @@ mod tests {
         mem.read(0x7000_0000, &mut far).unwrap();
         assert_eq!(&far, b"far");
         assert!(mem.read(0x1000_3000, &mut [0u8; 1]).is_err(), "unmapped");
+    }
+
+    #[test]
+    fn a_forwarded_call_is_privileged_only_if_both_the_client_and_the_process_are() {
+        let host = Host::with_config(umod_host::HostConfig {
+            window_size: 8 << 20,
+            ..Default::default()
+        })
+        .unwrap();
+        let name = 0x1000_0000;
+        let create = |client: bool, process: bool| {
+            let client = Caller {
+                cap_sys_module: client,
+                ..Caller::root()
+            };
+            let req = Request::Call {
+                call: CallKind::Create,
+                args: [name, 4096, 0, 0, 0],
+                regions: vec![region(name, b"forwarded\0", false)],
+                on_behalf_of: 4242,
+                on_behalf_cap: process,
+            };
+            match dispatch(&host, &client, req) {
+                Response::CallResult { ret, .. } => ret,
+                other => panic!("{other:?}"),
+            }
+        };
+        let eperm = Errno::EPERM.as_negative();
+        assert_eq!(create(false, true), eperm, "a claim cannot lend privilege");
+        assert_eq!(create(true, false), eperm, "the process's reading narrows");
+        assert!(create(true, true) > 0, "both privileged: created");
     }
 
     #[test]
