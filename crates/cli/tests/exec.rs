@@ -200,6 +200,56 @@ fn proc_views_uname_and_exit_status() {
 }
 
 #[test]
+fn a_program_without_cap_sys_module_cannot_taint_the_host() {
+    if !is_root() {
+        eprintln!("skipped: dropping to uid 65534 needs root, and this suite runs as another user");
+        return;
+    }
+    // The write is served (it goes to the host, not the machine), and the
+    // flags are dropped, as the daemon refuses them.
+    let script = "echo 1 > /proc/sys/kernel/tainted; sleep 0.3; cat /proc/sys/kernel/tainted";
+    let as_nobody = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    let out = Command::new(UMOD)
+        .args(["exec", "--embedded", "--"])
+        .args(as_nobody)
+        .args(["sh", "-c", script])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "0\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = Daemon::start("exec-taint-nobody");
+    let out = d.umod(&[
+        "exec",
+        "--",
+        as_nobody[0],
+        as_nobody[1],
+        as_nobody[2],
+        as_nobody[3],
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "0\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(d
+        .ok(&["lsmod"])
+        .starts_with("Module                  Size  Used by    Not tainted\n"));
+}
+
+#[test]
 fn the_programs_taint_file_is_the_hosts() {
     let d = Daemon::start("exec-taint");
     let machine_before = std::fs::read_to_string("/proc/sys/kernel/tainted").unwrap();

@@ -218,10 +218,21 @@ impl Client {
         }
     }
 
-    /// Adds taint flags (needs CAP_SYS_MODULE).
-    pub fn add_taint(&mut self, bits: u64, on_behalf_of: u32) -> Result<(), ClientError> {
-        self.request(&Request::AddTaint { bits, on_behalf_of })
-            .map(drop)
+    /// Adds taint flags (needs CAP_SYS_MODULE), for this client or, with
+    /// `on_behalf`, for another process: its pid and whether it held
+    /// CAP_SYS_MODULE (see [`Request::Call`]).
+    pub fn add_taint(
+        &mut self,
+        bits: u64,
+        on_behalf: Option<(u32, bool)>,
+    ) -> Result<(), ClientError> {
+        let (on_behalf_of, on_behalf_cap) = on_behalf.unwrap_or((0, false));
+        self.request(&Request::AddTaint {
+            bits,
+            on_behalf_of,
+            on_behalf_cap,
+        })
+        .map(drop)
     }
 
     /// `get_kernel_syms`: count, then fill.

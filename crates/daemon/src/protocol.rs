@@ -131,6 +131,9 @@ pub enum Request {
         bits: u64,
         /// As in `Call`: the process the write is forwarded for, or 0.
         on_behalf_of: u32,
+        /// As in `Call`: whether that process held CAP_SYS_MODULE, as the
+        /// client read it.
+        on_behalf_cap: bool,
     },
 }
 
@@ -369,10 +372,15 @@ impl Request {
                 w
             }
             Request::Status => header(7),
-            Request::AddTaint { bits, on_behalf_of } => {
+            Request::AddTaint {
+                bits,
+                on_behalf_of,
+                on_behalf_cap,
+            } => {
                 let mut w = header(8);
                 w.u64(*bits);
                 w.u32(*on_behalf_of);
+                w.u8(u8::from(*on_behalf_cap));
                 w
             }
         };
@@ -448,6 +456,7 @@ impl Request {
             8 => Request::AddTaint {
                 bits: r.u64()?,
                 on_behalf_of: r.u32()?,
+                on_behalf_cap: r.bool()?,
             },
             _ => return Err(WireError::Malformed("unknown request")),
         };
@@ -683,6 +692,7 @@ mod tests {
             Request::AddTaint {
                 bits: 1,
                 on_behalf_of: 7,
+                on_behalf_cap: true,
             },
         ];
         for r in reqs {

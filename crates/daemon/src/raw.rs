@@ -199,6 +199,11 @@ impl Embedded {
             me,
         }
     }
+
+    /// Whether this process (the host's owner) holds CAP_SYS_MODULE.
+    pub fn cap_sys_module(&self) -> bool {
+        self.me.cap_sys_module
+    }
 }
 
 impl Backend for Embedded {

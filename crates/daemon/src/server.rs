@@ -380,9 +380,12 @@ pub fn dispatch(host: &Host, caller: &Caller, req: Request) -> Response {
         Request::ProcModules => text(host.proc_modules()),
         Request::ProcKsyms => text(host.proc_ksyms()),
         Request::ReadProc { name } => text(host.read_proc(&String::from_utf8_lossy(&name))),
-        Request::AddTaint { bits, on_behalf_of } => {
-            let allowed = caller.cap_sys_module
-                && (on_behalf_of == 0 || creds::has_cap_sys_module(on_behalf_of));
+        Request::AddTaint {
+            bits,
+            on_behalf_of,
+            on_behalf_cap,
+        } => {
+            let allowed = caller.cap_sys_module && (on_behalf_of == 0 || on_behalf_cap);
             if !allowed {
                 return error(Errno::EPERM, "tainting the host needs CAP_SYS_MODULE");
             }

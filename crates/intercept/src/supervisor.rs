@@ -26,19 +26,28 @@ pub enum Backend {
 
 impl Backend {
     /// Something a helper thread can hand taint flags to, as process `pid`.
+    /// Call it before re-checking the notification: it reads the process's
+    /// CAP_SYS_MODULE now, while `pid` still names the caller. Flags from a
+    /// process without it are dropped, as the daemon refuses them.
     fn taint_sink(&self, pid: u32) -> Box<dyn FnOnce(u64) + Send> {
+        let privileged = umod_daemon::creds::has_cap_sys_module(pid);
         match self {
             Backend::Daemon(_, socket) => {
                 let socket = socket.clone();
                 Box::new(move |bits| {
                     if let Ok(mut c) = umod_daemon::Client::connect(&socket) {
-                        let _ = c.add_taint(bits, pid);
+                        let _ = c.add_taint(bits, Some((pid, privileged)));
                     }
                 })
             }
             Backend::Embedded(e) => {
                 let host = std::sync::Arc::clone(&e.host);
-                Box::new(move |bits| host.add_taint(bits))
+                let allowed = privileged && e.cap_sys_module();
+                Box::new(move |bits| {
+                    if allowed {
+                        host.add_taint(bits);
+                    }
+                })
             }
         }
     }

@@ -86,7 +86,7 @@ pub fn run(
             // As 2.4's insmod did through /proc/sys/kernel/tainted.
             let taint = u64::from(!module.modinfo.is_gpl_compatible()) | u64::from(forced) << 1;
             if taint != 0 {
-                let _ = client.add_taint(taint, 0);
+                let _ = client.add_taint(taint, None);
             }
             if opts.map {
                 println!(
