@@ -35,6 +35,11 @@ pub struct HostConfig {
     /// Most entries in the module list; `create_module` gives ENOMEM past
     /// it. Default 1024.
     pub max_modules: usize,
+    /// Map the window once, without the host's read-write view: no
+    /// writable alias of module code anywhere, at the cost of protection
+    /// changes on every load and unload. What a system that refuses
+    /// executable memory files gets anyway. Default false.
+    pub single_view_window: bool,
 }
 
 impl Default for HostConfig {
@@ -45,6 +50,7 @@ impl Default for HostConfig {
             log_buf_len: DEFAULT_LOG_BUF_LEN,
             watchdog: Duration::from_secs(5),
             max_modules: 1024,
+            single_view_window: false,
         }
     }
 }
@@ -110,7 +116,10 @@ impl Host {
     /// A host with `config`: reserves the window, writes the export thunks,
     /// exports the built-in services and starts the jiffies clock.
     pub fn with_config(config: HostConfig) -> io::Result<Host> {
-        let window = Arc::new(Window::new(config.window_size)?);
+        let window = Arc::new(match config.single_view_window {
+            true => Window::single_view(config.window_size)?,
+            false => Window::new(config.window_size)?,
+        });
         window.seal_thunks()?;
         let mut exports = ExportTable::default();
         for (name, target) in builtin::functions() {

@@ -12,7 +12,7 @@ use umod_abi::{Errno, QueryAnswer, MOD_RUNNING, QM_DEPS, QM_REFS, QM_SYMBOLS};
 use umod_examples::{
     Example, COUNTER, COUNTER_USER, FAILING, HELLO, PARAMS, PROCFILE, RUST_HELLO, TICKER,
 };
-use umod_host::{Host, LoadOptions, LocalCalls, OneShotError};
+use umod_host::{Host, HostConfig, LoadOptions, LocalCalls, OneShotError};
 use umod_loader::insmod::{self, InsmodError};
 use umod_loader::{LinkOptions, LoadError, ModuleObject};
 
@@ -318,6 +318,39 @@ fn load_counter_with_map(host: &Host) -> umod_host::Loaded {
     };
     host.load_object(&root(), "counter", COUNTER.object, &options)
         .unwrap()
+}
+
+#[test]
+fn a_single_view_window_keeps_w_xor_x_and_parks_freed_code_read_write() {
+    let host = Host::with_config(HostConfig {
+        window_size: 16 << 20,
+        single_view_window: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let loaded = load_counter_with_map(&host);
+    let map = loaded.map.unwrap();
+    let section = |name: &str| map.sections.iter().find(|s| s.name == name).unwrap().addr;
+    assert_eq!(page_perms(loaded.addr), "rw-", "the header page");
+    assert_eq!(page_perms(section(".text")), "r-x");
+    assert_eq!(page_perms(section("__ksymtab")), "r--");
+    assert_eq!(last_log(&host), "counter: ready", "its init ran");
+    host.delete(&root(), Some("counter")).unwrap();
+    assert_eq!(
+        page_perms(section(".text")),
+        "rw-",
+        "freed code is not executable"
+    );
+    // Loaded again on the same pages, and a 2.4 image after it.
+    let again = load_counter_with_map(&host);
+    assert_eq!(again.addr, loaded.addr);
+    assert_eq!(page_perms(section(".text")), "r-x");
+    let legacy = load(&host, Path::Legacy, &HELLO, &[]).unwrap();
+    assert_eq!(page_perms(legacy), "rwx");
+    host.delete(&root(), Some("hello")).unwrap();
+    assert_eq!(page_perms(legacy), "rw-");
+    host.delete(&root(), Some("counter")).unwrap();
+    assert_eq!(host.window_usage().in_use, 0);
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! address of the kernel's choice, is always read-write and never
 //! executable: the host reads and writes through it only, so building a
 //! module into pages that are read-execute in the module view needs no
-//! protection change (the JIT "dual mapping" way to W^X).
+//! protection change (the JIT "dual mapping" way to W^X). Where the system
+//! refuses an executable memory file, one anonymous view serves as both.
 //!
 //! Module code may run on other threads (timers) while the host reads or
 //! writes its memory, as in a kernel: all access here is by raw copies or
@@ -92,41 +93,75 @@ fn memory_file(len: u64) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
-/// Maps `len` bytes of `fd` shared with `prot` at `addr` (with `flags`).
-fn map_shared(
+/// Maps `len` bytes with `prot` at `addr` (with `flags`): of `fd`,
+/// shared, or else anonymous and private.
+fn map_view(
     addr: u64,
     len: u64,
     prot: libc::c_int,
     flags: libc::c_int,
-    fd: &OwnedFd,
+    fd: Option<&OwnedFd>,
 ) -> Option<u64> {
-    // SAFETY: a shared mapping of our own memory file; callers pass
-    // MAP_FIXED_NOREPLACE or no fixed address, so nothing is replaced.
+    let (share, fd) = match fd {
+        Some(fd) => (libc::MAP_SHARED, fd.as_raw_fd()),
+        None => (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1),
+    };
+    // SAFETY: a mapping of our own memory file or fresh anonymous memory;
+    // callers pass MAP_FIXED_NOREPLACE or no fixed address, so nothing is
+    // replaced.
     let p = unsafe {
         libc::mmap(
             addr as *mut libc::c_void,
             len as usize,
             prot,
-            libc::MAP_SHARED | libc::MAP_NORESERVE | flags,
-            fd.as_raw_fd(),
+            share | libc::MAP_NORESERVE | flags,
+            fd,
             0,
         )
     };
     (p != libc::MAP_FAILED).then_some(p as u64)
 }
 
-/// Unmaps a mapping `map_shared` made.
+/// Unmaps a mapping `map_view` made.
 fn unmap(addr: u64, len: u64) {
     // SAFETY: the range is a mapping of ours that nothing refers to.
     unsafe { libc::munmap(addr as *mut libc::c_void, len as usize) };
 }
 
+/// Maps the module view, inaccessible, wholly below [`WINDOW_LIMIT`]:
+/// fixed placements from a low hint upward without replacing anything
+/// already mapped, then `MAP_32BIT`.
+fn place_module_view(len: u64, fd: Option<&OwnedFd>) -> io::Result<u64> {
+    let mut hint = FIRST_HINT;
+    while hint + len <= WINDOW_LIMIT {
+        let fixed = libc::MAP_FIXED_NOREPLACE;
+        if let Some(p) = map_view(hint, len, libc::PROT_NONE, fixed, fd) {
+            if p == hint {
+                return Ok(p);
+            }
+            // An old kernel took the flag as a mere hint: give it back.
+            unmap(p, len);
+        }
+        hint += HINT_STEP;
+    }
+    let base = map_view(0, len, libc::PROT_NONE, libc::MAP_32BIT, fd)
+        .ok_or_else(io::Error::last_os_error)?;
+    if base + len > WINDOW_LIMIT {
+        unmap(base, len);
+        return Err(io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            "no room for the module window below 2 GiB",
+        ));
+    }
+    Ok(base)
+}
+
 impl Mapping {
     /// Reserves `len` bytes (a multiple of the page size) of a fresh
     /// memory file: the module view inaccessible and ending at or below
-    /// [`WINDOW_LIMIT`], the host view read-write. Tries fixed placements
-    /// of the module view from a low hint upward without replacing
-    /// anything already mapped, then falls back to `MAP_32BIT`.
+    /// [`WINDOW_LIMIT`], the host view read-write. Where the system will
+    /// not have an executable memory file (`vm.memfd_noexec=2`), falls
+    /// back to one anonymous view (see [`Mapping::has_host_view`]).
     pub fn reserve(len: u64) -> io::Result<Mapping> {
         if len == 0 || len >= WINDOW_LIMIT - FIRST_HINT {
             return Err(io::Error::new(
@@ -134,42 +169,40 @@ impl Mapping {
                 format!("window size {len:#x} does not fit below 2 GiB"),
             ));
         }
-        let fd = memory_file(len)?;
-        let rw = libc::PROT_READ | libc::PROT_WRITE;
-        let host_view = map_shared(0, len, rw, 0, &fd).ok_or_else(io::Error::last_os_error)?;
-        let mut hint = FIRST_HINT;
-        while hint + len <= WINDOW_LIMIT {
-            let fixed = libc::MAP_FIXED_NOREPLACE;
-            if let Some(p) = map_shared(hint, len, libc::PROT_NONE, fixed, &fd) {
-                if p == hint {
-                    return Ok(Mapping {
-                        base: hint,
-                        len,
-                        host_view,
-                    });
-                }
-                // An old kernel took the flag as a mere hint: give it back.
-                unmap(p, len);
-            }
-            hint += HINT_STEP;
-        }
-        let Some(base) = map_shared(0, len, libc::PROT_NONE, libc::MAP_32BIT, &fd) else {
-            let e = io::Error::last_os_error();
-            unmap(host_view, len);
-            return Err(e);
+        let Ok(fd) = memory_file(len) else {
+            return Mapping::reserve_single_view(len);
         };
-        let mapping = Mapping {
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        let host_view = map_view(0, len, rw, 0, Some(&fd)).ok_or_else(io::Error::last_os_error)?;
+        match place_module_view(len, Some(&fd)) {
+            Ok(base) => Ok(Mapping {
+                base,
+                len,
+                host_view,
+            }),
+            Err(e) => {
+                unmap(host_view, len);
+                Err(e)
+            }
+        }
+    }
+
+    /// Reserves `len` bytes as one anonymous view: the host then reaches
+    /// the memory at module addresses, and may touch a page only while the
+    /// module view lets it.
+    pub fn reserve_single_view(len: u64) -> io::Result<Mapping> {
+        let base = place_module_view(len, None)?;
+        Ok(Mapping {
             base,
             len,
-            host_view,
-        };
-        if mapping.base + len > WINDOW_LIMIT {
-            return Err(io::Error::new(
-                io::ErrorKind::OutOfMemory,
-                "no room for the module window below 2 GiB",
-            ));
-        }
-        Ok(mapping)
+            host_view: base,
+        })
+    }
+
+    /// Whether the host has its own read-write view. Without one, a block
+    /// must be writable in the module view while the host builds it.
+    pub fn has_host_view(&self) -> bool {
+        self.host_view != self.base
     }
 
     /// First address of the mapping.
@@ -217,9 +250,16 @@ impl Mapping {
     /// both views when touched again.
     pub fn discard(&self, addr: u64, len: u64) {
         let p = self.host_ptr(addr, len);
-        // SAFETY: MADV_REMOVE on a range of our shared read-write view
-        // frees the file's pages there; it only zeroes window memory.
-        unsafe { libc::madvise(p.cast(), len as usize, libc::MADV_REMOVE) };
+        // A file's pages are freed by punching them out; private anonymous
+        // ones by dropping them.
+        let advice = if self.has_host_view() {
+            libc::MADV_REMOVE
+        } else {
+            libc::MADV_DONTNEED
+        };
+        // SAFETY: on a range of our own mapping, either advice only zeroes
+        // window memory.
+        unsafe { libc::madvise(p.cast(), len as usize, advice) };
     }
 
     /// Copies bytes out of the window (whatever the module view allows).
@@ -290,17 +330,19 @@ impl Drop for Mapping {
         // Nothing refers to either view any more: the host drops the
         // mapping last, after all module code has stopped.
         unmap(self.base, self.len);
-        unmap(self.host_view, self.len);
+        if self.has_host_view() {
+            unmap(self.host_view, self.len);
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::os::unix::fs::FileExt;
 
     /// The permissions /proc/self/maps shows at `addr` (`rwx` letters).
-    fn perms(addr: u64) -> String {
+    pub fn perms(addr: u64) -> String {
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
         maps.lines()
             .find_map(|line| {
@@ -314,7 +356,7 @@ mod tests {
     }
 
     /// Bytes at `addr` as the process sees them, whatever their protection.
-    fn peek(addr: u64, len: usize) -> Vec<u8> {
+    pub fn peek(addr: u64, len: usize) -> Vec<u8> {
         let mem = std::fs::File::open("/proc/self/mem").unwrap();
         let mut out = vec![0u8; len];
         mem.read_exact_at(&mut out, addr).unwrap();

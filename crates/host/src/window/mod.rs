@@ -132,6 +132,20 @@ impl Pages {
 impl Window {
     /// Reserves a window of `size` bytes (rounded up to pages) below 2 GiB.
     pub fn new(size: u64) -> io::Result<Window> {
+        Window::reserved_by(size, Mapping::reserve)
+    }
+
+    /// [`Window::new`], mapped once: the host writes at module addresses
+    /// (see [`Mapping::has_host_view`]).
+    pub fn single_view(size: u64) -> io::Result<Window> {
+        Window::reserved_by(size, Mapping::reserve_single_view)
+    }
+
+    /// [`Window::new`] with the mapping made by `reserve`.
+    fn reserved_by(
+        size: u64,
+        reserve: impl FnOnce(u64) -> io::Result<Mapping>,
+    ) -> io::Result<Window> {
         let size = FirstFit::pages_for(size, PAGE_SIZE)
             .checked_mul(PAGE_SIZE)
             .filter(|&s| s >= KERNEL_AREA_BYTES + 2 * PAGE_SIZE)
@@ -144,7 +158,7 @@ impl Window {
                     ),
                 )
             })?;
-        let mapping = Mapping::reserve(size)?;
+        let mapping = reserve(size)?;
         let module_bytes = size - KERNEL_AREA_BYTES;
         let window = Window {
             pages: Mutex::new(Pages {
@@ -220,9 +234,14 @@ impl Window {
         let mut p = self.pages.lock().expect("window lock");
         let block = p.fit.alloc(pages)?;
         let guard = block.first_page + block.pages;
-        if p.protect(&self.mapping, guard, 1, Protection::None)
-            .is_err()
-        {
+        let mut mapped = p.protect(&self.mapping, guard, 1, Protection::None);
+        if !self.mapping.has_host_view() {
+            // The host writes at module addresses: the block must be
+            // writable there.
+            let rw = Protection::ReadWrite;
+            mapped = mapped.and_then(|()| p.protect(&self.mapping, block.first_page, pages, rw));
+        }
+        if mapped.is_err() {
             p.fit.free(block);
             return None;
         }
@@ -275,6 +294,10 @@ impl Window {
         if len > KEEP_RESIDENT_LIMIT {
             let _ = p.protect(&self.mapping, first, pages, Protection::None);
             self.mapping.discard(addr, len);
+        } else if !self.mapping.has_host_view() {
+            // One view: parked read-write, never executable, ready for the
+            // host to write the next module.
+            let _ = p.protect(&self.mapping, first, pages, Protection::ReadWrite);
         } else {
             for (page, count, state) in p.states.runs(first, pages) {
                 let may_run = !matches!(
@@ -303,5 +326,51 @@ impl Window {
             blocks: a.blocks(),
             largest_free: a.largest_free() * PAGE_SIZE,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mapping::tests::{peek, perms};
+    use super::*;
+
+    #[test]
+    fn with_two_views_freed_code_stays_read_execute_and_is_traps() {
+        let w = Window::new(4 << 20).unwrap();
+        assert!(w.mapping().has_host_view());
+        let b = w.alloc(3 * PAGE_SIZE, false).unwrap();
+        let addr = b.addr();
+        w.protect(&b, addr, PAGE_SIZE, Protection::ReadExec)
+            .unwrap();
+        // Written after the change: through the host view.
+        w.mapping().write(addr, &[0x31, 0xc0, 0xc3]);
+        assert_eq!(peek(addr, 3), [0x31, 0xc0, 0xc3]);
+        w.free(b);
+        assert_eq!(perms(addr), "r-x");
+        assert!(peek(addr, 4096).iter().all(|&b| b == 0xcc));
+    }
+
+    #[test]
+    fn with_one_view_blocks_are_writable_while_built_and_parked_read_write() {
+        // What a system without executable memory files gets.
+        let w = Window::single_view(4 << 20).unwrap();
+        assert!(!w.mapping().has_host_view());
+        let b = w.alloc(3 * PAGE_SIZE, true).unwrap();
+        let addr = b.addr();
+        assert_eq!(perms(addr), "rw-", "writable while the host builds it");
+        w.mapping().write(addr, &[0x31, 0xc0, 0xc3]);
+        w.protect(&b, addr, PAGE_SIZE, Protection::ReadExec)
+            .unwrap();
+        assert_eq!(perms(addr), "r-x");
+        w.free(b);
+        assert_eq!(perms(addr), "rw-", "freed code is not executable");
+        let again = w.alloc(3 * PAGE_SIZE, true).unwrap();
+        assert_eq!(again.addr(), addr);
+        assert_eq!(peek(addr, 3), [0, 0, 0], "wiped for the next module");
+        let large = w.alloc(2 << 20, true).unwrap();
+        let at = large.addr();
+        w.mapping().write(at, b"x");
+        w.free(large);
+        assert_eq!(perms(at), "---", "a large block goes back to the system");
     }
 }
