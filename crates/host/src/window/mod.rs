@@ -21,7 +21,9 @@
 //! legacy image had read-write-execute become read-write. Large blocks
 //! are instead made inaccessible and given back to the OS. A block is
 //! wiped or wholly rewritten when it is handed out, so no module sees
-//! another's bytes.
+//! another's bytes. A window mapped once (no host view: see
+//! [`Mapping::has_host_view`]) hands blocks out read-write instead and
+//! parks freed ones read-write, never executable.
 
 mod first_fit;
 mod mapping;
