@@ -14,7 +14,7 @@ use crate::caller::{Caller, Personality};
 use crate::calls::{self, gate};
 use crate::exports::{ExportError, ExportTable, KernelSymbol};
 use crate::services::printk::DEFAULT_LOG_BUF_LEN;
-use crate::services::{builtin, proc, Kernel, LogRecord};
+use crate::services::{builtin, proc, Kernel, LogRecord, KERN_WARNING};
 use crate::state::{Shared, State};
 use crate::user::UserMemory;
 use crate::window::{Window, WindowUsage, DEFAULT_WINDOW_SIZE};
@@ -147,7 +147,15 @@ impl Host {
             proc_page,
         ));
         let id = NEXT_HOST_ID.fetch_add(1, Ordering::Relaxed);
+        let one_view = !window.mapping().has_host_view();
         let shared = Arc::new(Shared::new(id, window, kernel, &config, jiffies, state));
+        if one_view && !config.single_view_window {
+            shared.kernel.log(
+                KERN_WARNING,
+                "umod: the system refuses executable memory files; the module \
+                 window is mapped once, and every load changes page protections",
+            );
+        }
         let ticker = crate::ticker::start(Arc::downgrade(&shared));
         Ok(Host {
             shared,

@@ -1,0 +1,49 @@
+//! `umod demo`, the README's main command: on this machine's usual window
+//! and on the one-view window a system without executable memory files
+//! gets.
+
+mod common;
+use common::*;
+
+use std::process::Command;
+
+const CLEAN_END: &str = "window: 0 modules, 0 bytes in use\n";
+const ONE_VIEW: &str = "umod: the system refuses executable memory files";
+
+#[test]
+fn the_demo_runs_and_leaves_the_window_empty() {
+    let out = Command::new(UMOD).arg("demo").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.ends_with(CLEAN_END), "{text}");
+    assert!(!text.contains(ONE_VIEW), "{text}");
+}
+
+#[test]
+fn where_memfd_noexec_is_2_the_demo_runs_on_one_view_and_says_so() {
+    // vm.memfd_noexec belongs to the pid namespace: set in a new one, it
+    // leaves the machine (and the other tests) alone.
+    let set_and_run = format!("echo 2 > /proc/sys/vm/memfd_noexec && exec {UMOD} demo");
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "sh", "-c", &set_and_run])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && (err.contains("unshare") || err.contains("memfd_noexec")) {
+        // Not root, a container without the right, or a kernel before 6.3.
+        eprintln!("skipped: no pid namespace with its own memfd_noexec here: {err}");
+        return;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(ONE_VIEW), "{text}");
+    assert!(text.ends_with(CLEAN_END), "{text}");
+}
