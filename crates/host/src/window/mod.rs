@@ -228,7 +228,8 @@ impl Window {
 
     /// Takes a block for `bytes` bytes (first fit, guard page after it);
     /// its pages keep the module-view protection they had (nothing that
-    /// runs old code: see the file's comment). With `wipe`, its bytes read
+    /// runs old code: see the file's comment), or become read-write in a
+    /// window mapped once. With `wipe`, its bytes read
     /// as zero; without, the caller must write every byte of it before
     /// anything reads it. `None` when nothing fits.
     pub fn alloc(&self, bytes: u64, wipe: bool) -> Option<ModuleBlock> {
