@@ -208,42 +208,30 @@ fn a_program_without_cap_sys_module_cannot_taint_the_host() {
     // The write is served (it goes to the host, not the machine), and the
     // flags are dropped, as the daemon refuses them.
     let script = "echo 1 > /proc/sys/kernel/tainted; sleep 0.3; cat /proc/sys/kernel/tainted";
-    let as_nobody = [
+    let program = [
         "setpriv",
         "--reuid=65534",
         "--regid=65534",
         "--clear-groups",
-    ];
-    let out = Command::new(UMOD)
-        .args(["exec", "--embedded", "--"])
-        .args(as_nobody)
-        .args(["sh", "-c", script])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "0\n",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let d = Daemon::start("exec-taint-nobody");
-    let out = d.umod(&[
-        "exec",
-        "--",
-        as_nobody[0],
-        as_nobody[1],
-        as_nobody[2],
-        as_nobody[3],
         "sh",
         "-c",
         script,
-    ]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "0\n",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    ];
+    let seen = |out: std::process::Output| {
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (String::from_utf8_lossy(&out.stdout).into_owned(), err)
+    };
+    let (embedded, err) = seen(
+        Command::new(UMOD)
+            .args(["exec", "--embedded", "--"])
+            .args(program)
+            .output()
+            .unwrap(),
     );
+    assert_eq!(embedded, "0\n", "{err}");
+    let d = Daemon::start("exec-taint-nobody");
+    let (forwarded, err) = seen(d.umod(&[&["exec", "--"][..], &program].concat()));
+    assert_eq!(forwarded, "0\n", "{err}");
     assert!(d
         .ok(&["lsmod"])
         .starts_with("Module                  Size  Used by    Not tainted\n"));
