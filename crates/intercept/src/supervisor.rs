@@ -30,9 +30,10 @@ impl Backend {
     /// CAP_SYS_MODULE now, while `pid` still names the caller. Flags from a
     /// process without it are dropped, as the daemon refuses them.
     fn taint_sink(&self, pid: u32) -> Box<dyn FnOnce(u64) + Send> {
-        let privileged = umod_daemon::creds::has_cap_sys_module(pid);
+        let privileged = || umod_daemon::creds::has_cap_sys_module(pid);
         match self {
             Backend::Daemon(_, socket) => {
+                let privileged = privileged();
                 let socket = socket.clone();
                 Box::new(move |bits| {
                     if let Ok(mut c) = umod_daemon::Client::connect(&socket) {
@@ -42,7 +43,8 @@ impl Backend {
             }
             Backend::Embedded(e) => {
                 let host = std::sync::Arc::clone(&e.host);
-                let allowed = privileged && e.cap_sys_module();
+                // The host's owner bounds the writer, as for calls.
+                let allowed = e.cap_sys_module() && privileged();
                 Box::new(move |bits| {
                     if allowed {
                         host.add_taint(bits);

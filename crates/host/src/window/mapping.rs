@@ -223,21 +223,28 @@ impl Mapping {
                 .is_some_and(|end| end <= self.base + self.len)
     }
 
-    /// Where module-view address `addr` is in the host view, once
-    /// `[addr, addr + len)` is known to lie inside the window.
-    fn host_ptr(&self, addr: u64, len: u64) -> *mut u8 {
+    /// Panics unless `[addr, addr + len)` lies inside the window (a host
+    /// bug, never input).
+    fn check(&self, addr: u64, len: u64) {
         assert!(
             self.contains(addr, len),
             "window access {addr:#x}+{len:#x} outside the mapping"
         );
+    }
+
+    /// Where module-view address `addr` is in the host view, for an access
+    /// of `len` bytes inside the window.
+    fn host_ptr(&self, addr: u64, len: u64) -> *mut u8 {
+        self.check(addr, len);
         (self.host_view + (addr - self.base)) as *mut u8
     }
 
     /// Changes the module view's protection of whole pages.
     pub fn protect(&self, addr: u64, len: u64, prot: Protection) -> io::Result<()> {
-        self.host_ptr(addr, len);
-        // SAFETY: the range lies inside our module view, which the host's
-        // Rust code never references (it uses the host view).
+        self.check(addr, len);
+        // SAFETY: the range lies inside our module view; the host's Rust
+        // code holds no references into window memory (raw copies and
+        // atomics only), so no reference loses its access.
         let r = unsafe { libc::mprotect(addr as *mut libc::c_void, len as usize, prot.bits()) };
         if r == 0 {
             Ok(())
