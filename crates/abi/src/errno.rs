@@ -62,9 +62,12 @@ errnos! {
     EDEADLK = 35, "Resource deadlock avoided";
     ENAMETOOLONG = 36, "File name too long";
     ENOSYS = 38, "Function not implemented";
+    ETIME = 62, "Timer expired";
     EPROTO = 71, "Protocol error";
+    EMSGSIZE = 90, "Message too long";
     EOVERFLOW = 75, "Value too large for defined data type";
     ETIMEDOUT = 110, "Connection timed out";
+    ECONNREFUSED = 111, "Connection refused";
 }
 
 impl Errno {

@@ -2,15 +2,13 @@
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use umod_abi::module::MODULE_HEADER_SIZE;
 use umod_abi::{Errno, PAGE_SIZE};
 
-use crate::caller::{Caller, Personality};
+use crate::caller::{Caller, FileCreds, Personality};
 use crate::calls::{self, gate};
 use crate::exports::{ExportError, ExportTable, KernelSymbol};
 use crate::services::printk::DEFAULT_LOG_BUF_LEN;
@@ -104,7 +102,7 @@ static NEXT_HOST_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug)]
 pub struct Host {
     shared: Arc<Shared>,
-    ticker: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+    ticker: crate::ticker::Ticker,
 }
 
 impl Host {
@@ -133,8 +131,8 @@ impl Host {
         let proc_slots = exports
             .reserve_data(&window, proc::SLOT_SIZE * proc::SLOTS, 64)
             .map_err(io::Error::other)?;
-        let proc_page = exports
-            .reserve_data(&window, PAGE_SIZE + 16, PAGE_SIZE)
+        let proc_pages = exports
+            .reserve_data(&window, proc::PROC_PAGES_BYTES, PAGE_SIZE)
             .map_err(io::Error::other)?;
         let state = State {
             exports,
@@ -144,7 +142,7 @@ impl Host {
             config.log_buf_len,
             Arc::clone(&window),
             proc_slots,
-            proc_page,
+            proc_pages,
         ));
         let id = NEXT_HOST_ID.fetch_add(1, Ordering::Relaxed);
         let one_view = !window.mapping().has_host_view();
@@ -157,10 +155,7 @@ impl Host {
             );
         }
         let ticker = crate::ticker::start(Arc::downgrade(&shared));
-        Ok(Host {
-            shared,
-            ticker: Some(ticker),
-        })
+        Ok(Host { shared, ticker })
     }
 
     pub(crate) fn shared(&self) -> &Shared {
@@ -229,6 +224,14 @@ impl Host {
             gate(self.shared.personality, caller, false, false)?;
         }
         let mut st = self.shared.lock()?;
+        if which == umod_abi::QM_INFO {
+            // QM_INFO reports what the module's can_unload says: asked
+            // now, without the lock. (The name is read again below, with
+            // the faults the query must report.)
+            if let Ok(target) = calls::get_mod_name(mem, name) {
+                calls::delete::refresh_can_unload(&self.shared, &mut st, Some(&target), true);
+            }
+        }
         let out = calls::query::Out {
             mem,
             buf,
@@ -338,7 +341,8 @@ impl Host {
 
     /// The `/proc/modules` text.
     pub fn proc_modules(&self) -> Result<Vec<u8>, Errno> {
-        let st = self.shared.lock()?;
+        let mut st = self.shared.lock()?;
+        calls::delete::refresh_can_unload(&self.shared, &mut st, None, false);
         Ok(crate::procfs::modules(&self.shared, &st))
     }
 
@@ -349,10 +353,19 @@ impl Host {
     }
 
     /// The text of the /proc entry `name` a module registered, produced by
-    /// its read function.
+    /// its read function, read by the embedding program (no permission
+    /// check).
     pub fn read_proc(&self, name: &str) -> Result<Vec<u8>, Errno> {
-        let st = self.shared.lock()?;
-        crate::procfs::read_entry(&self.shared, &st, name.as_bytes())
+        self.read_proc_as(&FileCreds::root(), name)
+    }
+
+    /// The text of the /proc entry `name`, read by `reader`: `EACCES` when
+    /// the entry's mode, uid and gid do not let it read, as 2.4's open.
+    pub fn read_proc_as(&self, reader: &FileCreds, name: &str) -> Result<Vec<u8>, Errno> {
+        // A page first (it may mean waiting for another read), then the lock.
+        let page = self.shared.kernel.proc_pages().take();
+        let mut st = self.shared.lock()?;
+        crate::procfs::read_entry(&self.shared, &mut st, reader, name.as_bytes(), &page)
     }
 
     /// Names of the /proc entries modules registered, sorted.
@@ -433,20 +446,32 @@ impl Host {
     /// Removes every module, users before the modules they use, running
     /// each running module's `cleanup`; returns the names in removal order.
     /// Use counts and `can_unload` are not consulted: the host is going away.
+    /// An entry whose own code is running (an init) is waited for; the
+    /// watchdog bounds that wait.
     pub fn shutdown(&self) -> Result<Vec<Vec<u8>>, Errno> {
         let mut st = self.shared.lock()?;
         let mut removed = Vec::new();
         while !st.modules.is_empty() {
             // Newest unused entry first; with a dependency cycle, the newest.
-            let idx = st
+            let ready =
+                |m: &&crate::state::Module| !m.busy && !crate::pin::running_on_this_thread(m.id);
+            let pick = st
                 .modules
                 .iter()
-                .position(|m| m.refs.is_empty())
-                .unwrap_or(0);
+                .filter(ready)
+                .find(|m| m.refs.is_empty())
+                .or_else(|| st.modules.iter().find(ready))
+                .map(|m| m.id);
+            let Some(id) = pick else {
+                // Every entry left runs its own code: wait for one.
+                st.wait_for_release(std::time::Duration::from_millis(100));
+                continue;
+            };
+            let idx = st.index_of_id(id).expect("just found");
             removed.push(st.modules[idx].name.clone());
             self.shared
                 .or_flags(&st.modules[idx], umod_abi::MOD_DELETED);
-            calls::delete::free_module(&self.shared, &mut st, idx, false);
+            calls::delete::free_module(&self.shared, &mut st, id, false);
         }
         Ok(removed)
     }
@@ -455,9 +480,6 @@ impl Host {
 impl Drop for Host {
     fn drop(&mut self) {
         let _ = self.shutdown();
-        if let Some((stop, thread)) = self.ticker.take() {
-            drop(stop);
-            let _ = thread.join();
-        }
+        self.ticker.stop();
     }
 }

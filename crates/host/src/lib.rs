@@ -44,6 +44,7 @@ mod host;
 mod local_calls;
 mod oneshot;
 mod oops;
+mod pin;
 mod procfs;
 pub mod services;
 mod state;
@@ -51,7 +52,7 @@ mod ticker;
 pub mod user;
 pub mod window;
 
-pub use caller::{Caller, Personality};
+pub use caller::{Caller, FileCreds, Personality, MAY_READ, MAY_WRITE};
 pub use exports::{ExportError, KernelSymbol};
 pub use host::{Host, HostConfig, HostSnapshot, ModuleSnapshot};
 pub use local_calls::LocalCalls;

@@ -15,7 +15,7 @@ use crate::caller::Caller;
 use crate::calls::{self, gate};
 use crate::host::Host;
 use crate::services::{TAINT_FORCED_MODULE, TAINT_PROPRIETARY_MODULE};
-use crate::state::{Shared, State};
+use crate::state::{Shared, State, StateGuard};
 use crate::window::Protection;
 
 /// How to load.
@@ -156,16 +156,17 @@ impl Host {
 /// runs its init; on any failure the entry is gone again.
 fn place(
     sh: &Shared,
-    st: &mut State,
+    st: &mut StateGuard<'_>,
     name: &str,
     plan: &Plan<'_>,
     options: &LoadOptions,
 ) -> Result<Loaded, OneShotError> {
     let addr = calls::create::create_named(sh, st, name.as_bytes(), plan.size(), false)
         .map_err(call("create_module"))?;
-    let undo = |st: &mut State| {
+    let undo = |st: &mut StateGuard<'_>| {
         if let Some(i) = st.index_of_addr(addr) {
-            calls::delete::free_module(sh, st, i, false);
+            let id = st.modules[i].id;
+            calls::delete::free_module(sh, st, id, false);
         }
     };
     // Relocate straight into the block: no copy of the image anywhere.

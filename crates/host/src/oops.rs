@@ -1,17 +1,23 @@
-//! Oopses: module code that faulted. The host records what happened in the
-//! kernel log (the module, the faulting instruction as `module+offset` and
-//! the nearest symbol, the signal, the address), taints itself and the
-//! module, and fails only the call that ran the code.
+//! Oopses: module code that faulted, or that the watchdog stopped (a soft
+//! lockup). The host records what happened in the kernel log (the module,
+//! the instruction as `module+offset` and the nearest symbol, the signal,
+//! the address), taints itself and the module, and fails only the call
+//! that ran the code.
+//!
+//! Addresses inside the module window are shown to every reader, as
+//! `/proc/modules` and `query_module` show them anyway. Addresses of the
+//! host itself (an instruction in the host's code, a fault on its stack or
+//! heap) are shown only to privileged readers, as `kptr_restrict` hides
+//! kernel pointers: the log line carries a redacted twin.
 //!
 //! What cannot be contained: module code runs in the host's address space,
 //! so a module that scribbles over host memory (the heap, another module)
-//! before faulting, or faults while holding a lock of the C library (inside
-//! `malloc`, say), can still corrupt or hang the host. Module blocks live
-//! in their own window, away from the host's heap and stacks, with an
-//! inaccessible guard page after each, and a freed block's code is all
-//! `int3`, which turns many stray accesses and calls into clean faults;
-//! but the guard is a containment, not a sandbox. (A stray write into a
-//! freed block's data lands in memory the next module gets wiped.)
+//! before faulting can still corrupt the host. Module blocks live in their
+//! own window, away from the host's heap and stacks, with an inaccessible
+//! guard page after each, and a freed block's code is all `int3`, which
+//! turns many stray accesses and calls into clean faults; but the guard is
+//! a containment, not a sandbox. (A stray write into a freed block's data
+//! lands in memory the next module gets wiped.)
 
 use crate::exec::Fault;
 use crate::services::{KERN_ALERT, TAINT_DIE};
@@ -39,40 +45,56 @@ fn symbolize(sh: &Shared, m: &Module, ip: u64) -> Option<String> {
 /// Records an oops of module `m` during `what` (init, cleanup, a timer...).
 pub(crate) fn report(sh: &Shared, m: &Module, what: &str, fault: &Fault) {
     let name = String::from_utf8_lossy(&m.name);
-    let place = if m.block.contains(fault.ip, 1) {
+    let (place, place_public) = if m.block.contains(fault.ip, 1) {
         let mut p = format!("{name}+{:#x}", fault.ip - m.addr());
         if let Some(sym) = symbolize(sh, m, fault.ip) {
             p.push_str(&format!(" [{sym}]"));
         }
-        p
+        (p.clone(), p)
+    } else if sh.kernel.in_window(fault.ip) {
+        let p = format!("{:#x} (outside {name})", fault.ip);
+        (p.clone(), p)
     } else {
-        format!("{:#x} (outside {name})", fault.ip)
+        (
+            format!("{:#x} (host code, outside {name})", fault.ip),
+            format!("(host code, outside {name})"),
+        )
     };
-    sh.printk(
-        KERN_ALERT,
-        &format!("Oops: {} in module {name} during {what}", fault.describe()),
-    );
-    sh.printk(
-        KERN_ALERT,
-        &format!("  at {place}, address {:#x}", fault.addr),
-    );
-    sh.printk(
+    let kern = &sh.kernel;
+    if fault.is_lockup() {
+        kern.log(
+            KERN_ALERT,
+            &format!(
+                "BUG: soft lockup: {name} stuck for {}s during {what}; stopped by the watchdog",
+                sh.watchdog.as_secs_f64()
+            ),
+        );
+        kern.log_redacted(
+            KERN_ALERT,
+            &format!("  spinning at {place}"),
+            &format!("  spinning at {place_public}"),
+        );
+    } else {
+        kern.log(
+            KERN_ALERT,
+            &format!("Oops: {} in module {name} during {what}", fault.describe()),
+        );
+        let addr = format!("{:#x}", fault.addr);
+        let addr_public = if fault.addr < 0x1_0000 || kern.in_window(fault.addr) {
+            addr.clone()
+        } else {
+            "(host address hidden)".to_string()
+        };
+        kern.log_redacted(
+            KERN_ALERT,
+            &format!("  at {place}, address {addr}"),
+            &format!("  at {place_public}, address {addr_public}"),
+        );
+    }
+    kern.log(
         KERN_ALERT,
         &format!("  {name}: {what} failed; module and host tainted (D)"),
     );
-    sh.kernel.add_taint(TAINT_DIE);
-    sh.kernel.mark_oopsed(m.id);
-}
-
-/// Runs module `m`'s function at `addr` for `what`, under the guard; a
-/// fault is reported as an oops and returned.
-pub(crate) fn run(
-    sh: &Shared,
-    m: &Module,
-    what: &'static str,
-    addr: u64,
-    args: [u64; 6],
-) -> Result<i32, Fault> {
-    crate::exec::call_module(&sh.kernel, Some((m.id, &m.name)), what, addr, args)
-        .inspect_err(|fault| report(sh, m, what, fault))
+    kern.add_taint(TAINT_DIE);
+    kern.mark_oopsed(m.id);
 }

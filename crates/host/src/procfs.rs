@@ -6,10 +6,11 @@ use umod_abi::{
 
 use umod_abi::Errno;
 
+use crate::caller::{FileCreds, MAY_READ};
 use crate::calls::query::{header_size, reported_usecount};
-use crate::oops;
-use crate::services::proc;
-use crate::state::{Shared, State};
+use crate::pin::{self, Hold};
+use crate::services::proc::{self, ProcPage};
+use crate::state::{Shared, State, StateGuard};
 
 /// `/proc/modules`: one line per entry, newest first, cut at one page.
 /// Names are bytes (2.4 never checked their charset), so the text is too.
@@ -92,7 +93,19 @@ const PROC_BLOCK: u64 = 3 * 1024;
 /// Reads a module-registered /proc entry the way 2.4's `proc_file_read`
 /// drove a `read_proc` function: ask for a block at an offset, follow the
 /// `start` convention the function chose, stop at `eof` or a 0 return.
-pub(crate) fn read_entry(sh: &Shared, st: &State, name: &[u8]) -> Result<Vec<u8>, Errno> {
+///
+/// The entry's mode, uid and gid (which its module may have changed) are
+/// checked against `reader` first, as 2.4's open did: `EACCES`. The read
+/// functions fill `page`, cleared before the first call so that no byte of
+/// another read shows; the big lock is released while they run, the
+/// owning module pinned.
+pub(crate) fn read_entry(
+    sh: &Shared,
+    st: &mut StateGuard<'_>,
+    reader: &FileCreds,
+    name: &[u8],
+    page: &ProcPage<'_>,
+) -> Result<Vec<u8>, Errno> {
     let entry = sh.kernel.procs().get(name).ok_or(Errno::ENOENT)?;
     let w = sh.window.mapping();
     let word = |addr: u64| {
@@ -100,19 +113,33 @@ pub(crate) fn read_entry(sh: &Shared, st: &State, name: &[u8]) -> Result<Vec<u8>
         w.read(addr, &mut b);
         u64::from_le_bytes(b)
     };
+    let half = |addr: u64| word(addr) as u32;
+    let (mode, uid, gid) = (
+        half(entry.addr + proc::field::MODE),
+        half(entry.addr + proc::field::UID),
+        half(entry.addr + proc::field::GID),
+    );
+    if !reader.may(mode, uid, gid, MAY_READ) {
+        return Err(Errno::EACCES);
+    }
     let read_proc = word(entry.addr + proc::field::READ_PROC);
     let data = word(entry.addr + proc::field::DATA);
-    let Some(owner) = st.modules.iter().find(|m| m.block.contains(read_proc, 1)) else {
+    let Some(owner) = st
+        .modules
+        .iter()
+        .find(|m| m.block.contains(read_proc, 1))
+        .map(|m| m.id)
+    else {
         return Err(Errno::EIO);
     };
-    let page = sh.kernel.proc_page();
-    let (start_at, eof_at) = (page + PAGE_SIZE, page + PAGE_SIZE + 8);
+    let (page_at, start_at, eof_at) = (page.page(), page.start_word(), page.eof_word());
+    w.zero(page_at, PAGE_SIZE);
     let mut out = Vec::new();
     let mut pos = 0u64;
     while out.len() < MAX_PROC_TEXT {
         w.zero(start_at, 16);
-        let args = [page, start_at, pos, PROC_BLOCK, eof_at, data];
-        let Ok(n) = oops::run(sh, owner, "a /proc read", read_proc, args) else {
+        let args = [page_at, start_at, pos, PROC_BLOCK, eof_at, data];
+        let Ok(n) = pin::run(sh, st, owner, Hold::Pinned, "a /proc read", read_proc, args) else {
             return Err(Errno::EIO);
         };
         if n < 0 {
@@ -131,14 +158,14 @@ pub(crate) fn read_entry(sh: &Shared, st: &State, name: &[u8]) -> Result<Vec<u8>
                 break;
             }
             let len = (n - pos).min(PROC_BLOCK);
-            (page + pos, len, len)
-        } else if start >= page && start < page + PAGE_SIZE {
+            (page_at + pos, len, len)
+        } else if start >= page_at && start < page_at + PAGE_SIZE {
             // It wrote the part at `pos`, at `start`.
-            let len = n.min(page + PAGE_SIZE - start);
+            let len = n.min(page_at + PAGE_SIZE - start);
             (start, len, n)
-        } else if start < page {
+        } else if start < page_at {
             // The "start is a count" convention: n bytes at the page start.
-            (page, n, start)
+            (page_at, n, start)
         } else {
             return Err(Errno::EIO);
         };

@@ -7,10 +7,18 @@
 //! (block bounds, where the symbol and dependency tables are, which
 //! functions to call, who depends on whom) is kept here, as validated by
 //! `init_module`, and never re-read from memory the module can scribble on.
+//!
+//! The big lock is never held while module code runs: a call that runs
+//! module code marks its module busy (init, cleanup, can_unload) or pinned
+//! (a timer, a /proc read), releases the lock for the call
+//! ([`StateGuard::unlocked`]) and takes it again afterwards. A busy module
+//! refuses init_module and delete_module (EBUSY); a pinned one stays in the
+//! list, its block allocated, until its last pin is dropped. So module
+//! code that spins or sleeps holds up its own caller only.
 
 use std::cell::RefCell;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use umod_abi::module::offsets;
 use umod_abi::{Errno, ModuleRef, MOD_DELETED, MOD_INITIALIZING, MOD_RUNNING};
@@ -51,6 +59,14 @@ pub(crate) struct Module {
     pub refs: Vec<(u64, u32)>,
     /// Mapped W^X by the one-shot path (else read-write-execute).
     pub wx: bool,
+    /// Its init, cleanup or can_unload is running (without the big lock).
+    pub busy: bool,
+    /// Calls into its code in progress that only need it to stay (timers,
+    /// /proc reads).
+    pub pins: u32,
+    /// What its `can_unload` answered when a query last asked (see
+    /// `delete::refresh_can_unload`).
+    pub can_unload_busy: Option<bool>,
 }
 
 impl Module {
@@ -112,6 +128,8 @@ pub(crate) struct Shared {
     /// Most entries in the module list.
     pub max_modules: usize,
     state: Mutex<State>,
+    /// Signalled when a module stops being busy or loses a pin.
+    released: Condvar,
 }
 
 thread_local! {
@@ -119,33 +137,66 @@ thread_local! {
     static HELD: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The big kernel lock, held: each module call runs atomically under it.
+/// The big kernel lock, held: each module call runs atomically under it,
+/// except while module code runs ([`StateGuard::unlocked`]).
 pub(crate) struct StateGuard<'a> {
-    guard: MutexGuard<'a, State>,
-    host: u64,
+    guard: Option<MutexGuard<'a, State>>,
+    shared: &'a Shared,
 }
 
 impl std::ops::Deref for StateGuard<'_> {
     type Target = State;
     fn deref(&self) -> &State {
-        &self.guard
+        self.guard.as_ref().expect("the big lock is held")
     }
 }
 
 impl std::ops::DerefMut for StateGuard<'_> {
     fn deref_mut(&mut self) -> &mut State {
-        &mut self.guard
+        self.guard.as_mut().expect("the big lock is held")
     }
 }
 
 impl Drop for StateGuard<'_> {
     fn drop(&mut self) {
-        HELD.with(|h| {
-            let mut h = h.borrow_mut();
-            if let Some(i) = h.iter().rposition(|&id| id == self.host) {
-                h.remove(i);
-            }
-        });
+        if self.guard.take().is_some() {
+            forget_held(self.shared.id);
+        }
+    }
+}
+
+fn forget_held(host: u64) {
+    HELD.with(|h| {
+        let mut h = h.borrow_mut();
+        if let Some(i) = h.iter().rposition(|&id| id == host) {
+            h.remove(i);
+        }
+    });
+}
+
+impl StateGuard<'_> {
+    /// Runs `f` with the big lock released, and takes it again. What the
+    /// caller knew about the state may be stale afterwards: it finds its
+    /// module again by id.
+    pub fn unlocked<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        drop(self.guard.take());
+        forget_held(self.shared.id);
+        let r = f();
+        self.guard = Some(self.shared.state.lock().unwrap_or_else(|e| e.into_inner()));
+        HELD.with(|h| h.borrow_mut().push(self.shared.id));
+        r
+    }
+
+    /// Waits, with the lock released, until a module stops being busy or
+    /// loses a pin, or `timeout` passes.
+    pub fn wait_for_release(&mut self, timeout: std::time::Duration) {
+        let guard = self.guard.take().expect("the big lock is held");
+        let (guard, _) = self
+            .shared
+            .released
+            .wait_timeout(guard, timeout)
+            .unwrap_or_else(|e| e.into_inner());
+        self.guard = Some(guard);
     }
 }
 
@@ -167,25 +218,13 @@ impl Shared {
             watchdog: config.watchdog,
             max_modules: config.max_modules,
             state: Mutex::new(state),
+            released: Condvar::new(),
         }
     }
 
-    /// Takes the big lock if nobody holds it (the clock thread must not
-    /// wait behind module code that never returns).
-    pub fn try_lock(&self) -> Option<StateGuard<'_>> {
-        if HELD.with(|h| h.borrow().contains(&self.id)) {
-            return None;
-        }
-        let guard = match self.state.try_lock() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        HELD.with(|h| h.borrow_mut().push(self.id));
-        Some(StateGuard {
-            guard,
-            host: self.id,
-        })
+    /// Wakes whoever waits for a module to stop being busy or pinned.
+    pub fn notify_released(&self) {
+        self.released.notify_all();
     }
 
     /// Takes the big lock. Module code that calls back into the same host
@@ -198,8 +237,8 @@ impl Shared {
         let guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         HELD.with(|h| h.borrow_mut().push(self.id));
         Ok(StateGuard {
-            guard,
-            host: self.id,
+            guard: Some(guard),
+            shared: self,
         })
     }
 

@@ -1,22 +1,55 @@
-//! The host's clock thread: keeps `jiffies` current, HZ times a second,
-//! and runs kernel timers that have come due.
+//! The host's two threads:
+//! - the clock keeps `jiffies` current, HZ times a second, and runs the
+//!   watchdog, which stops module code that runs too long;
+//! - the timer thread runs kernel timers that have come due (2.4 ran them
+//!   in a bottom half), so a timer function that spins holds up neither
+//!   the clock nor the watchdog that will stop it.
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Weak;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::oops;
+use crate::pin::{self, Hold};
 use crate::services::timers::{TIMER_DATA, TIMER_FUNCTION, TIMER_SIZE};
-use crate::services::{HZ, KERN_WARNING};
+use crate::services::{HZ, KERN_ERR, KERN_WARNING};
 use crate::state::Shared;
 
-/// Starts the thread; it ends when the sender is dropped or the host goes.
-pub(crate) fn start(shared: Weak<Shared>) -> (mpsc::Sender<()>, JoinHandle<()>) {
+/// The running threads; [`Ticker::stop`] ends them.
+#[derive(Debug)]
+pub(crate) struct Ticker {
+    clock: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+    timers: Option<(mpsc::Sender<Wake>, JoinHandle<()>)>,
+}
+
+/// What the timer thread is told.
+enum Wake {
+    /// Timers are due at this jiffy.
+    Due(u64),
+    /// The host is stopping.
+    Stop,
+}
+
+/// Starts both threads; they end when stopped or when the host is gone.
+pub(crate) fn start(shared: Weak<Shared>) -> Ticker {
+    let (due_tx, due_rx) = mpsc::channel::<Wake>();
+    let timer_shared = shared.clone();
+    let timers = std::thread::Builder::new()
+        .name("umod-timers".into())
+        .spawn(move || {
+            while let Ok(Wake::Due(now)) = due_rx.recv() {
+                let Some(sh) = timer_shared.upgrade() else {
+                    return;
+                };
+                run_due_timers(&sh, now);
+            }
+        })
+        .expect("spawn the timer thread");
     let (stop, stopped) = mpsc::channel::<()>();
     let tick = Duration::from_nanos(1_000_000_000 / HZ);
-    let thread = std::thread::Builder::new()
+    let wake = due_tx.clone();
+    let clock = std::thread::Builder::new()
         .name("umod-clock".into())
         .spawn(move || loop {
             let Some(sh) = shared.upgrade() else {
@@ -27,9 +60,22 @@ pub(crate) fn start(shared: Weak<Shared>) -> (mpsc::Sender<()>, JoinHandle<()>) 
                 .mapping()
                 .atomic_u64(sh.jiffies_addr)
                 .store(now, Ordering::Relaxed);
-            sh.kernel.watchdog(std::time::Instant::now(), sh.watchdog);
+            let signal = crate::exec::preempt_signal();
+            sh.kernel
+                .watchdog()
+                .check(Instant::now(), sh.watchdog, signal, |o| {
+                    sh.printk(
+                        KERN_ERR,
+                        &format!(
+                            "watchdog: {}: {} has run for {} ms; stopping it",
+                            String::from_utf8_lossy(&o.module),
+                            o.what,
+                            sh.watchdog.as_millis()
+                        ),
+                    )
+                });
             if sh.kernel.timers().any_due(now) {
-                run_due_timers(&sh, now);
+                let _ = wake.send(Wake::Due(now));
             }
             drop(sh);
             match stopped.recv_timeout(tick) {
@@ -38,15 +84,34 @@ pub(crate) fn start(shared: Weak<Shared>) -> (mpsc::Sender<()>, JoinHandle<()>) 
             }
         })
         .expect("spawn the clock thread");
-    (stop, thread)
+    Ticker {
+        clock: Some((stop, clock)),
+        timers: Some((due_tx, timers)),
+    }
 }
 
-/// Calls every due timer's function with its data, under the big lock (so
-/// no module can go away meanwhile). A timer whose struct or function is
-/// not inside a live module block is dropped with a warning.
+impl Ticker {
+    /// Ends the threads: the timer thread first (a timer function still
+    /// running is stopped by the watchdog, which needs the clock), then the
+    /// clock.
+    pub fn stop(&mut self) {
+        if let Some((tx, thread)) = self.timers.take() {
+            let _ = tx.send(Wake::Stop);
+            let _ = thread.join();
+        }
+        if let Some((stop, thread)) = self.clock.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Calls every due timer's function with its data, the module pinned (so
+/// it cannot go away meanwhile) and the big lock released while it runs.
+/// A timer whose struct or function is not inside a live module block is
+/// dropped with a warning.
 fn run_due_timers(sh: &Shared, now: u64) {
-    // Busy (module code running, perhaps never returning): next tick.
-    let Some(st) = sh.try_lock() else {
+    let Ok(mut st) = sh.lock() else {
         return;
     };
     let due = sh.kernel.timers().take_due(now);
@@ -78,7 +143,17 @@ fn run_due_timers(sh: &Shared, now: u64) {
             );
             continue;
         }
-        // A timer that faults is gone: it was detached before the call.
-        let _ = oops::run(sh, m, "a timer", function, [data, 0, 0, 0, 0, 0]);
+        let id = m.id;
+        // A timer that faults or spins is gone: it was detached before
+        // the call.
+        let _ = pin::run(
+            sh,
+            &mut st,
+            id,
+            Hold::Pinned,
+            "a timer",
+            function,
+            [data, 0, 0, 0, 0, 0],
+        );
     }
 }

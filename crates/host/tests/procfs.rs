@@ -5,7 +5,7 @@ use common::*;
 
 use umod_abi::image::{asm, ImageBuilder, SymbolValue};
 use umod_abi::{Errno, MOD_AUTOCLEAN, MOD_USED_ONCE};
-use umod_host::Host;
+use umod_host::{FileCreds, Host, LoadOptions};
 
 fn text(host: &Host) -> String {
     String::from_utf8(host.proc_modules().unwrap()).unwrap()
@@ -122,4 +122,71 @@ fn proc_ksyms_format() {
     let printk = kernel.iter().find(|s| s.name == b"printk").unwrap();
     assert!(lines.contains(&format!("{:016x} printk", printk.value).as_str()));
     assert!(!t.contains("nosyms") && !t.contains("uninit"));
+}
+
+fn reader(uid: u32, gid: u32, groups: &[u32]) -> FileCreds {
+    FileCreds {
+        uid,
+        gid,
+        groups: groups.to_vec(),
+        ..FileCreds::default()
+    }
+}
+
+#[test]
+fn entry_modes_and_owners_decide_who_reads() {
+    let host = host();
+    host.load_object(
+        &root(),
+        "procmodes",
+        &fixture("procmodes"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let read = |who: &FileCreds, name: &str| host.read_proc_as(who, name);
+    let user = reader(1000, 1000, &[]);
+    let other = reader(2000, 2000, &[]);
+    let in_group = reader(2000, 2000, &[100]);
+    // Mode 0 became 0444, as 2.4's create_proc_entry made it.
+    assert_eq!(read(&other, "pm_open").unwrap(), b"open\n");
+    // 0400, owned by root: others are refused, as 2.4's open refused them.
+    assert_eq!(read(&user, "pm_secret"), Err(Errno::EACCES));
+    assert_eq!(read(&reader(0, 0, &[]), "pm_secret").unwrap(), b"secret\n");
+    let overrider = FileCreds {
+        dac_read_search: true,
+        ..other.clone()
+    };
+    assert_eq!(read(&overrider, "pm_secret").unwrap(), b"secret\n");
+    // 0040 with gid 100: a member of the group reads it, nobody else.
+    assert_eq!(read(&in_group, "pm_group").unwrap(), b"group\n");
+    assert_eq!(read(&other, "pm_group"), Err(Errno::EACCES));
+    assert_eq!(read(&reader(0, 0, &[]), "pm_group"), Err(Errno::EACCES));
+    // The module gave pm_owned to uid 1000.
+    assert_eq!(read(&user, "pm_owned").unwrap(), b"owned\n");
+    assert_eq!(read(&other, "pm_owned"), Err(Errno::EACCES));
+    // The embedding program reads everything.
+    assert_eq!(host.read_proc("pm_secret").unwrap(), b"secret\n");
+}
+
+#[test]
+fn no_byte_of_one_read_shows_in_another() {
+    let host = host();
+    host.load_object(
+        &root(),
+        "procmodes",
+        &fixture("procmodes"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let fill = host.read_proc("pm_fill").unwrap();
+        assert!(!fill.is_empty() && fill.iter().all(|&b| b == b'A'));
+        let short = host.read_proc("pm_short").unwrap();
+        assert_eq!(&short[..10], b"0123456789");
+        assert!(
+            short[10..].iter().all(|&b| b == 0),
+            "the page was cleared before the read: {:?}",
+            String::from_utf8_lossy(&short)
+        );
+    }
 }

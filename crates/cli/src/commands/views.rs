@@ -140,6 +140,7 @@ pub fn dmesg(client: &mut Client, clear: bool, json: bool) -> Result<(), Failure
             level: l.level,
             time: std::time::Duration::from_nanos(l.time_ns),
             text: String::from_utf8_lossy(&l.text).into_owned(),
+            redacted: None,
         })
         .collect();
     if json {

@@ -75,6 +75,9 @@ pub(crate) fn create_named(
             deps: Vec::new(),
             refs: Vec::new(),
             wx: false,
+            busy: false,
+            pins: 0,
+            can_unload_busy: None,
         },
     );
     sh.sync_next(st);

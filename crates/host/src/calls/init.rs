@@ -12,9 +12,9 @@ use umod_abi::{
 };
 
 use super::{get_mod_name, mod_bound};
-use crate::oops;
+use crate::pin::{self, Hold};
 use crate::services::{KERN_ERR, KERN_INFO};
-use crate::state::{ImageFacts, Shared, State};
+use crate::state::{ImageFacts, Shared, State, StateGuard};
 use crate::user::UserMemory;
 use crate::window::Protection;
 
@@ -30,7 +30,7 @@ fn refuse(sh: &Shared, why: &str) -> Errno {
 /// §3.1 and §3.2.
 pub(crate) fn init_module(
     sh: &Shared,
-    st: &mut State,
+    st: &mut StateGuard<'_>,
     mem: &dyn UserMemory,
     name_addr: u64,
     image: u64,
@@ -59,6 +59,11 @@ pub(crate) fn prepare(
 ) -> Result<u64, Errno> {
     let name = get_mod_name(mem, name_addr)?;
     let idx = st.find(sh, &name).ok_or(Errno::ENOENT)?;
+    // 2.4 re-ran init_module over a module whose code was running (its
+    // init, or a timer); overwriting code that runs is not safe.
+    if st.modules[idx].busy || st.modules[idx].pins > 0 {
+        return Err(Errno::EBUSY);
+    }
     let (base, reserved, id) = {
         let m = &st.modules[idx];
         (m.addr(), m.reserved, m.id)
@@ -296,18 +301,25 @@ fn commit(
     sh.sync_next(st);
 }
 
-/// §3.2: runs `init` with usecount 1 and INITIALIZING.
-pub(crate) fn run_init(sh: &Shared, st: &mut State, id: u64) -> Result<(), Errno> {
+/// §3.2: runs `init` with usecount 1 and INITIALIZING, the big lock
+/// released meanwhile (the entry is busy).
+pub(crate) fn run_init(sh: &Shared, st: &mut StateGuard<'_>, id: u64) -> Result<(), Errno> {
     let idx = st.index_of_id(id).expect("entry is locked in place");
     let m = &st.modules[idx];
     let init = m.image.init;
     sh.set_usecount(m, 1);
     sh.or_flags(m, MOD_INITIALIZING);
     if init != 0 {
-        // An init that faults fails like one that returns an error: the
-        // entry stays, uninitialized, and can be deleted.
-        let r =
-            oops::run(sh, m, "init", init, [0; 6]).unwrap_or(Errno::EFAULT.as_negative() as i32);
+        // An init that faults, or that the watchdog stops, fails like one
+        // that returns an error: the entry stays, uninitialized, and can be
+        // deleted.
+        let r = match pin::run(sh, st, id, Hold::Busy, "init", init, [0; 6]) {
+            Ok(r) => r,
+            Err(f) if f.is_lockup() => Errno::ETIME.as_negative() as i32,
+            Err(_) => Errno::EFAULT.as_negative() as i32,
+        };
+        let idx = st.index_of_id(id).expect("a busy entry stays listed");
+        let m = &st.modules[idx];
         if r != 0 {
             sh.set_usecount(m, 0);
             sh.clear_flags(m, MOD_INITIALIZING);
@@ -317,6 +329,7 @@ pub(crate) fn run_init(sh: &Shared, st: &mut State, id: u64) -> Result<(), Errno
             return Err(init_errno(r));
         }
     }
+    let m = &st.modules[st.index_of_id(id).expect("a busy entry stays listed")];
     sh.add_usecount(m, -1);
     sh.or_flags(m, MOD_RUNNING);
     sh.clear_flags(m, MOD_INITIALIZING);

@@ -216,11 +216,12 @@ pub(crate) fn header_size(_sh: &Shared, st: &State, i: usize) -> u64 {
 }
 
 /// The use count QM_INFO and /proc/modules report: -1 when a `can_unload`
-/// callback says the module is busy (2.4.32), else the count less `held`
-/// (the query's own reference).
+/// callback says the module is busy (2.4.32; asked just before, without
+/// the lock, by `refresh_can_unload`), else the count less `held` (the
+/// query's own reference).
 pub(crate) fn reported_usecount(sh: &Shared, st: &State, i: usize, held: i32) -> i64 {
     let m = &st.modules[i];
-    if super::delete::can_unload_says_busy(sh, m) == Some(true) {
+    if super::delete::last_can_unload(sh, m) == Some(true) {
         -1
     } else {
         i64::from(sh.usecount(m) - held)

@@ -1,9 +1,43 @@
 //! The functions and data every host exports to modules from the start.
 //!
 //! Functions are the C library's where the kernel's had the same contract
-//! (`memcpy`, `strlen`, `sprintf`...; `kmalloc(size, flags)` is `malloc`,
-//! which ignores the second argument register), and our own where the
-//! kernel's differs (`printk`, `simple_strtol`).
+//! (`memcpy`, `strlen`, `sprintf`...; `kmalloc(size, flags)` is `malloc`),
+//! and our own where the kernel's differs (`printk`, `simple_strtol`);
+//! every one is a C entry point in `services.c`.
+
+/// The C entry points, declared with no signature: only their addresses
+/// are taken.
+macro_rules! entry_points {
+    ($($name:ident),* $(,)?) => {
+        extern "C" {
+            $(fn $name();)*
+        }
+    };
+}
+
+entry_points!(
+    umod_kmalloc,
+    umod_kfree,
+    umod_vmalloc,
+    umod_vfree,
+    umod_memcpy,
+    umod_memmove,
+    umod_memset,
+    umod_memcmp,
+    umod_strlen,
+    umod_strnlen,
+    umod_strcmp,
+    umod_strncmp,
+    umod_strcpy,
+    umod_strncpy,
+    umod_strcat,
+    umod_strncat,
+    umod_strchr,
+    umod_strrchr,
+    umod_strstr,
+    umod_sprintf,
+    umod_snprintf,
+);
 
 use std::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 
@@ -27,30 +61,33 @@ extern "C" {
 }
 
 /// Exported kernel functions: (name, address of the implementation).
+/// Each is a C entry point that starts with a preemption point (see
+/// `exec/guard.c`), so the watchdog can stop module code that spends its
+/// time in them.
 pub fn functions() -> Vec<(&'static str, usize)> {
     vec![
         ("printk", umod_printk as *const () as usize),
-        ("kmalloc", libc::malloc as *const () as usize),
-        ("kfree", libc::free as *const () as usize),
-        ("vmalloc", libc::malloc as *const () as usize),
-        ("vfree", libc::free as *const () as usize),
-        ("memcpy", libc::memcpy as *const () as usize),
-        ("memmove", libc::memmove as *const () as usize),
-        ("memset", libc::memset as *const () as usize),
-        ("memcmp", libc::memcmp as *const () as usize),
-        ("strlen", libc::strlen as *const () as usize),
-        ("strnlen", libc::strnlen as *const () as usize),
-        ("strcmp", libc::strcmp as *const () as usize),
-        ("strncmp", libc::strncmp as *const () as usize),
-        ("strcpy", libc::strcpy as *const () as usize),
-        ("strncpy", libc::strncpy as *const () as usize),
-        ("strcat", libc::strcat as *const () as usize),
-        ("strncat", libc::strncat as *const () as usize),
-        ("strchr", libc::strchr as *const () as usize),
-        ("strrchr", libc::strrchr as *const () as usize),
-        ("strstr", libc::strstr as *const () as usize),
-        ("sprintf", libc::sprintf as *const () as usize),
-        ("snprintf", libc::snprintf as *const () as usize),
+        ("kmalloc", umod_kmalloc as *const () as usize),
+        ("kfree", umod_kfree as *const () as usize),
+        ("vmalloc", umod_vmalloc as *const () as usize),
+        ("vfree", umod_vfree as *const () as usize),
+        ("memcpy", umod_memcpy as *const () as usize),
+        ("memmove", umod_memmove as *const () as usize),
+        ("memset", umod_memset as *const () as usize),
+        ("memcmp", umod_memcmp as *const () as usize),
+        ("strlen", umod_strlen as *const () as usize),
+        ("strnlen", umod_strnlen as *const () as usize),
+        ("strcmp", umod_strcmp as *const () as usize),
+        ("strncmp", umod_strncmp as *const () as usize),
+        ("strcpy", umod_strcpy as *const () as usize),
+        ("strncpy", umod_strncpy as *const () as usize),
+        ("strcat", umod_strcat as *const () as usize),
+        ("strncat", umod_strncat as *const () as usize),
+        ("strchr", umod_strchr as *const () as usize),
+        ("strrchr", umod_strrchr as *const () as usize),
+        ("strstr", umod_strstr as *const () as usize),
+        ("sprintf", umod_sprintf as *const () as usize),
+        ("snprintf", umod_snprintf as *const () as usize),
         ("simple_strtol", umod_simple_strtol as *const () as usize),
         ("simple_strtoul", umod_simple_strtoul as *const () as usize),
         ("init_timer", umod_init_timer as *const () as usize),

@@ -11,6 +11,8 @@ use std::ffi::c_char;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::exec::watchdog::Watchdog;
+
 pub use printk::{LogRecord, LogRing};
 use proc::ProcTable;
 use timers::TimerQueue;
@@ -25,26 +27,15 @@ pub struct Kernel {
     window: Arc<Window>,
     timers: Mutex<TimerQueue>,
     procs: Mutex<ProcTable>,
-    /// A page (plus `start` and `eof` words) that proc read functions
-    /// fill; used under the big lock only.
-    proc_page: u64,
-    /// Module code running now, for the watchdog.
-    running: Mutex<Vec<RunningCall>>,
-    next_call: std::sync::atomic::AtomicU64,
+    /// The pages (each with `start` and `eof` words) that proc read
+    /// functions fill, one per read in progress.
+    proc_pages: proc::ProcPages,
+    /// Module code running now.
+    watchdog: Watchdog,
     /// Taint flags (`TAINT_*`).
     taint: std::sync::atomic::AtomicU64,
     /// Modules whose code faulted.
     oopsed: Mutex<std::collections::HashSet<u64>>,
-}
-
-/// A call into module code in progress.
-#[derive(Debug)]
-struct RunningCall {
-    token: u64,
-    module: Vec<u8>,
-    what: &'static str,
-    started: Instant,
-    reported: bool,
 }
 
 /// A module without a GPL-compatible licence was loaded (`P`).
@@ -62,7 +53,7 @@ impl Kernel {
         log_buf_len: usize,
         window: Arc<Window>,
         proc_slots: u64,
-        proc_page: u64,
+        proc_pages: u64,
     ) -> Kernel {
         Kernel {
             log: Mutex::new(LogRing::new(log_buf_len)),
@@ -70,69 +61,28 @@ impl Kernel {
             window,
             timers: Mutex::new(TimerQueue::default()),
             procs: Mutex::new(ProcTable::new(proc_slots)),
-            proc_page,
-            running: Mutex::new(Vec::new()),
-            next_call: std::sync::atomic::AtomicU64::new(0),
+            proc_pages: proc::ProcPages::new(proc_pages),
+            watchdog: Watchdog::default(),
             taint: std::sync::atomic::AtomicU64::new(0),
             oopsed: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
-    /// Records a call into module code; returns its token.
-    pub(crate) fn call_started(&self, module: &[u8], what: &'static str, started: Instant) -> u64 {
-        let token = self
-            .next_call
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(RunningCall {
-                token,
-                module: module.to_vec(),
-                what,
-                started,
-                reported: false,
-            });
-        token
+    /// Calls into module code in progress.
+    pub(crate) fn watchdog(&self) -> &Watchdog {
+        &self.watchdog
     }
 
-    /// The call `token` returned.
-    pub(crate) fn call_finished(&self, token: u64) {
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = running.iter().position(|c| c.token == token) {
-            running.swap_remove(i);
-        }
+    /// Where module code lies: the module view of the window, below the
+    /// kernel area.
+    pub(crate) fn module_code_range(&self) -> (u64, u64) {
+        (self.window.base(), self.window.kernel_base())
     }
 
-    /// Logs, once each, the calls into module code that have run longer
-    /// than `limit` (an init stuck in a loop, say). They are not stopped:
-    /// code interrupted at an arbitrary point could leave host state
-    /// half-changed.
-    pub(crate) fn watchdog(&self, now: Instant, limit: Duration) {
-        let mut stuck = Vec::new();
-        {
-            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-            for c in running
-                .iter_mut()
-                .filter(|c| !c.reported && now - c.started >= limit)
-            {
-                c.reported = true;
-                stuck.push((
-                    String::from_utf8_lossy(&c.module).into_owned(),
-                    c.what,
-                    now - c.started,
-                ));
-            }
-        }
-        for (module, what, for_how_long) in stuck {
-            self.log(
-                KERN_ERR,
-                &format!(
-                    "watchdog: {module}: {what} has been running for {} ms without returning",
-                    for_how_long.as_millis()
-                ),
-            );
-        }
+    /// Whether `addr` lies in the module window (module blocks or the
+    /// kernel area): addresses anyone may see, unlike the host's own.
+    pub(crate) fn in_window(&self, addr: u64) -> bool {
+        addr >= self.window.base() && addr - self.window.base() < self.window.mapping().size()
     }
 
     /// Adds taint flags.
@@ -172,9 +122,9 @@ impl Kernel {
         self.procs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The page proc read functions write into.
-    pub(crate) fn proc_page(&self) -> u64 {
-        self.proc_page
+    /// The pages proc read functions write into.
+    pub(crate) fn proc_pages(&self) -> &proc::ProcPages {
+        &self.proc_pages
     }
 
     /// Drops what a departing module left registered (timers whose struct
@@ -213,6 +163,17 @@ impl Kernel {
         let Some(addr) = self.procs().create(name, owner) else {
             return 0;
         };
+        // As 2.4's create_proc_entry: a regular file, readable by all
+        // unless the mode says who may.
+        const S_IFMT: u32 = 0o170000;
+        const S_IFREG: u32 = 0o100000;
+        let mut mode = mode;
+        if mode & S_IFMT == 0 {
+            mode |= S_IFREG;
+        }
+        if mode & 0o7777 == 0 {
+            mode |= 0o444;
+        }
         let w = self.window.mapping();
         w.zero(addr, proc::SLOT_SIZE);
         w.write(addr + proc::NAME_AT, name);
@@ -250,23 +211,37 @@ impl Kernel {
     /// Appends formatted `printk` text (with `<N>` markers, continuations).
     pub fn printk_raw(&self, text: &[u8]) {
         let t = self.uptime();
-        self.log.lock().expect("log lock").emit(text, t);
+        self.log_ring().emit(text, t);
     }
 
     /// Logs one line at `level` (0..=7).
     pub fn log(&self, level: u8, text: &str) {
         let t = self.uptime();
-        self.log.lock().expect("log lock").log(level, text, t);
+        self.log_ring().log(level, text, t, None);
+    }
+
+    /// Logs a line that names host addresses (`text`), and what readers
+    /// without privilege see instead (`redacted`), as `kptr_restrict` does.
+    pub fn log_redacted(&self, level: u8, text: &str, redacted: &str) {
+        let t = self.uptime();
+        let redacted = (redacted != text).then(|| redacted.to_string());
+        self.log_ring().log(level, text, t, redacted);
+    }
+
+    /// The ring; a module that faulted inside printk must not take the
+    /// log down with it, so a poisoned lock is taken over.
+    fn log_ring(&self) -> MutexGuard<'_, LogRing> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The log lines, oldest first.
     pub fn records(&self) -> Vec<LogRecord> {
-        self.log.lock().expect("log lock").records()
+        self.log_ring().records()
     }
 
     /// Empties the log.
     pub fn clear_log(&self) {
-        self.log.lock().expect("log lock").clear()
+        self.log_ring().clear()
     }
 }
 

@@ -25,6 +25,20 @@ pub struct LogRecord {
     pub time: Duration,
     /// The text, without level marker or newline.
     pub text: String,
+    /// What readers without privilege see instead, when the text names
+    /// addresses of the host itself (an oops in host code, a fault
+    /// address on the host's stack or heap); `None` when they see `text`.
+    pub redacted: Option<String>,
+}
+
+impl LogRecord {
+    /// The text a reader sees: `privileged` readers see host addresses.
+    pub fn text_for(&self, privileged: bool) -> &str {
+        match (&self.redacted, privileged) {
+            (Some(r), false) => r,
+            _ => &self.text,
+        }
+    }
 }
 
 /// A bounded ring of log lines; the oldest lines go first when it is full.
@@ -65,7 +79,7 @@ impl LogRing {
                 }
             } else {
                 let (level, body) = split_level(line);
-                self.push(level, body.to_string(), time);
+                self.push(level, body.to_string(), time, None);
             }
             self.open_line = !ended;
             rest = tail;
@@ -73,20 +87,22 @@ impl LogRing {
         self.trim();
     }
 
-    /// Appends one complete line at `level` (the host's own messages).
-    pub fn log(&mut self, level: u8, text: &str, time: Duration) {
+    /// Appends one complete line at `level` (the host's own messages),
+    /// with what readers without privilege see instead, if it differs.
+    pub fn log(&mut self, level: u8, text: &str, time: Duration, redacted: Option<String>) {
         self.open_line = false;
-        self.push(level.min(7), text.to_string(), time);
+        self.push(level.min(7), text.to_string(), time, redacted);
         self.trim();
     }
 
-    fn push(&mut self, level: u8, text: String, time: Duration) {
-        self.bytes += text.len();
+    fn push(&mut self, level: u8, text: String, time: Duration, redacted: Option<String>) {
+        self.bytes += text.len() + redacted.as_ref().map_or(0, String::len);
         self.records.push_back(LogRecord {
             seq: self.next_seq,
             level,
             time,
             text,
+            redacted,
         });
         self.next_seq += 1;
     }
@@ -94,7 +110,7 @@ impl LogRing {
     fn trim(&mut self) {
         while self.bytes > self.capacity && self.records.len() > 1 {
             let old = self.records.pop_front().expect("non-empty");
-            self.bytes -= old.text.len();
+            self.bytes -= old.text.len() + old.redacted.as_ref().map_or(0, String::len);
         }
     }
 

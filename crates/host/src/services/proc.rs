@@ -6,6 +6,9 @@
 //! pointer.
 
 use std::collections::HashMap;
+use std::sync::{Condvar, Mutex};
+
+use umod_abi::PAGE_SIZE;
 
 /// Bytes of one slot: the 80-byte struct, then the name (NUL included).
 pub const SLOT_SIZE: u64 = 128;
@@ -24,10 +27,89 @@ pub mod field {
     pub const NAME: u64 = 8;
     /// `mode_t mode`
     pub const MODE: u64 = 16;
+    /// `uid_t uid`
+    pub const UID: u64 = 24;
+    /// `gid_t gid`
+    pub const GID: u64 = 28;
     /// `void *data`
     pub const DATA: u64 = 56;
     /// `read_proc_t *read_proc`
     pub const READ_PROC: u64 = 64;
+}
+
+/// Pages proc read functions may fill at once: one per /proc read in
+/// progress (more readers wait for a page).
+pub const PROC_PAGES: u64 = 8;
+/// Bytes of kernel data the pages take: the pages, then a `start` word and
+/// an `eof` word (16 bytes) for each.
+pub const PROC_PAGES_BYTES: u64 = PROC_PAGES * (PAGE_SIZE + 16);
+
+/// The pages /proc reads are produced in, handed out one per read.
+#[derive(Debug)]
+pub struct ProcPages {
+    base: u64,
+    free: Mutex<Vec<u64>>,
+    returned: Condvar,
+}
+
+/// A page a read function writes into (2.4's `__get_free_page`), with its
+/// `start` and `eof` words; back to the pool on drop.
+#[derive(Debug)]
+pub struct ProcPage<'a> {
+    pool: &'a ProcPages,
+    index: u64,
+}
+
+impl ProcPage<'_> {
+    /// The page's address.
+    pub fn page(&self) -> u64 {
+        self.pool.base + self.index * PAGE_SIZE
+    }
+
+    /// The `char *start` word.
+    pub fn start_word(&self) -> u64 {
+        self.pool.base + PROC_PAGES * PAGE_SIZE + self.index * 16
+    }
+
+    /// The `int eof` word.
+    pub fn eof_word(&self) -> u64 {
+        self.start_word() + 8
+    }
+}
+
+impl Drop for ProcPage<'_> {
+    fn drop(&mut self) {
+        self.pool
+            .free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(self.index);
+        self.pool.returned.notify_one();
+    }
+}
+
+impl ProcPages {
+    /// The pool at `base` in the kernel data area (page-aligned,
+    /// [`PROC_PAGES_BYTES`] long).
+    pub fn new(base: u64) -> ProcPages {
+        ProcPages {
+            base,
+            free: Mutex::new((0..PROC_PAGES).rev().collect()),
+            returned: Condvar::new(),
+        }
+    }
+
+    /// A page for one read, waiting while every page is in use (reads are
+    /// bounded by the watchdog). The caller clears it before use.
+    pub fn take(&self) -> ProcPage<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(index) = free.pop() {
+                return ProcPage { pool: self, index };
+            }
+            free = self.returned.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+    }
 }
 
 /// A registered entry.

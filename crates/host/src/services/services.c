@@ -7,6 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* In exec/guard.c: unwinds here if the watchdog stopped the calling
+ * module code. Every entry point module code reaches starts with it. */
+extern void umod_preempt_point(const void *caller);
+#define PREEMPT_POINT() umod_preempt_point(__builtin_return_address(0))
+
 /* In printk.rs: appends formatted text to the current host's ring. */
 extern void umod_printk_emit(const char *text, size_t len);
 
@@ -28,17 +33,20 @@ struct umod_timer_list {
 
 void umod_init_timer(struct umod_timer_list *t)
 {
+	PREEMPT_POINT();
 	t->next = t->prev = 0;
 }
 
 void umod_add_timer(struct umod_timer_list *t)
 {
+	PREEMPT_POINT();
 	t->next = t->prev = t;
 	umod_timer_add((unsigned long)t, t->expires);
 }
 
 int umod_del_timer(struct umod_timer_list *t)
 {
+	PREEMPT_POINT();
 	int was_pending = umod_timer_del((unsigned long)t);
 	t->next = t->prev = 0;
 	return was_pending;
@@ -46,6 +54,7 @@ int umod_del_timer(struct umod_timer_list *t)
 
 int umod_mod_timer(struct umod_timer_list *t, unsigned long expires)
 {
+	PREEMPT_POINT();
 	int was_pending = umod_timer_del((unsigned long)t);
 	t->expires = expires;
 	umod_add_timer(t);
@@ -54,11 +63,13 @@ int umod_mod_timer(struct umod_timer_list *t, unsigned long expires)
 
 int umod_timer_pending(const struct umod_timer_list *t)
 {
+	PREEMPT_POINT();
 	return t->next != 0;
 }
 
 void *umod_create_proc_read_entry(const char *name, unsigned int mode, void *base, void *read_proc, void *data)
 {
+	PREEMPT_POINT();
 	(void)base; /* entries live in /proc itself */
 	if (!name)
 		return 0;
@@ -67,6 +78,7 @@ void *umod_create_proc_read_entry(const char *name, unsigned int mode, void *bas
 
 void umod_remove_proc_entry(const char *name, void *parent)
 {
+	PREEMPT_POINT();
 	(void)parent;
 	if (name)
 		umod_proc_remove(name, strlen(name));
@@ -81,6 +93,7 @@ int umod_printk(const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	PREEMPT_POINT();
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
@@ -92,112 +105,153 @@ int umod_printk(const char *fmt, ...)
 
 long umod_simple_strtol(const char *cp, char **endp, unsigned int base)
 {
+	PREEMPT_POINT();
 	return strtol(cp, endp, (int)base);
 }
 
 unsigned long umod_simple_strtoul(const char *cp, char **endp, unsigned int base)
 {
+	PREEMPT_POINT();
 	return strtoul(cp, endp, (int)base);
 }
 
-/* ------------------------------------------------------------------ */
-/* Guarded calls into module code: a fault in module code (SIGSEGV,
- * SIGBUS, SIGILL, SIGFPE, SIGTRAP) returns to the guard instead of
- * killing the process. The handler chains to whatever was installed
- * before (Rust's stack-overflow handler, or the default action) for
- * faults outside a guarded call. */
-#include <setjmp.h>
-#include <signal.h>
-#include <string.h>
-#include <ucontext.h>
-
-struct umod_fault {
-	int signal;
-	int code;
-	unsigned long addr;     /* the faulting data address (si_addr) */
-	unsigned long ip;       /* the instruction pointer at the fault */
-};
-
-static __thread sigjmp_buf *guard_env;
-static __thread struct umod_fault guard_fault;
-static __thread int guard_stack_ready;
-
-static const int guarded_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
-#define NSIG_GUARDED (sizeof guarded_signals / sizeof guarded_signals[0])
-static struct sigaction previous[NSIG_GUARDED];
-
-static void fault_handler(int sig, siginfo_t *info, void *ctx)
+/* The C library's functions with the kernel's contracts, each behind a
+ * preemption point. */
+void *umod_kmalloc(size_t size, int flags)
 {
-	if (guard_env) {
-		ucontext_t *uc = ctx;
-		guard_fault.signal = sig;
-		guard_fault.code = info->si_code;
-		guard_fault.addr = (unsigned long)info->si_addr;
-		guard_fault.ip = (unsigned long)uc->uc_mcontext.gregs[REG_RIP];
-		siglongjmp(*guard_env, 1);
-	}
-	for (unsigned i = 0; i < NSIG_GUARDED; i++) {
-		if (guarded_signals[i] != sig)
-			continue;
-		if (previous[i].sa_flags & SA_SIGINFO) {
-			previous[i].sa_sigaction(sig, info, ctx);
-			return;
-		}
-		if (previous[i].sa_handler != SIG_DFL && previous[i].sa_handler != SIG_IGN) {
-			previous[i].sa_handler(sig);
-			return;
-		}
-		/* Default action: reinstall it and return; the instruction faults
-		 * again and the process dies as it would have without us. */
-		sigaction(sig, &previous[i], NULL);
-		return;
-	}
+	PREEMPT_POINT();
+	(void)flags;
+	return malloc(size);
 }
 
-/* Installs the handler once per process (called under the host lock). */
-void umod_install_fault_handlers(void)
+void umod_kfree(void *p)
 {
-	static int installed;
-	if (installed)
-		return;
-	installed = 1;
-	for (unsigned i = 0; i < NSIG_GUARDED; i++) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_sigaction = fault_handler;
-		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-		sigemptyset(&sa.sa_mask);
-		sigaction(guarded_signals[i], &sa, &previous[i]);
-	}
+	PREEMPT_POINT();
+	free(p);
 }
 
-/* Runs fn(args...) and stores its int result; returns 0, or 1 with
- * *fault filled if module code faulted. A thread gets an alternate
- * signal stack on first use, so a module that overflows the stack is
- * caught too. */
-int umod_guarded_call(unsigned long fn, const unsigned long *args, int *result, struct umod_fault *fault)
+void *umod_vmalloc(unsigned long size)
 {
-	if (!guard_stack_ready) {
-		stack_t ss, old;
-		if (sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE)) {
-			ss.ss_size = 64 * 1024;
-			ss.ss_sp = malloc(ss.ss_size);
-			ss.ss_flags = 0;
-			if (ss.ss_sp)
-				sigaltstack(&ss, NULL);
-		}
-		guard_stack_ready = 1;
-	}
-	sigjmp_buf env;
-	sigjmp_buf *outer = guard_env;
-	if (sigsetjmp(env, 1)) {
-		guard_env = outer;
-		*fault = guard_fault;
-		return 1;
-	}
-	guard_env = &env;
-	typedef int (*entry_t)(unsigned long, unsigned long, unsigned long, unsigned long, unsigned long, unsigned long);
-	*result = ((entry_t)fn)(args[0], args[1], args[2], args[3], args[4], args[5]);
-	guard_env = outer;
-	return 0;
+	PREEMPT_POINT();
+	return malloc(size);
+}
+
+void umod_vfree(void *p)
+{
+	PREEMPT_POINT();
+	free(p);
+}
+
+void *umod_memcpy(void *d, const void *s, size_t n)
+{
+	PREEMPT_POINT();
+	return memcpy(d, s, n);
+}
+
+void *umod_memmove(void *d, const void *s, size_t n)
+{
+	PREEMPT_POINT();
+	return memmove(d, s, n);
+}
+
+void *umod_memset(void *d, int c, size_t n)
+{
+	PREEMPT_POINT();
+	return memset(d, c, n);
+}
+
+int umod_memcmp(const void *a, const void *b, size_t n)
+{
+	PREEMPT_POINT();
+	return memcmp(a, b, n);
+}
+
+size_t umod_strlen(const char *s)
+{
+	PREEMPT_POINT();
+	return strlen(s);
+}
+
+size_t umod_strnlen(const char *s, size_t n)
+{
+	PREEMPT_POINT();
+	return strnlen(s, n);
+}
+
+int umod_strcmp(const char *a, const char *b)
+{
+	PREEMPT_POINT();
+	return strcmp(a, b);
+}
+
+int umod_strncmp(const char *a, const char *b, size_t n)
+{
+	PREEMPT_POINT();
+	return strncmp(a, b, n);
+}
+
+char *umod_strcpy(char *d, const char *s)
+{
+	PREEMPT_POINT();
+	return strcpy(d, s);
+}
+
+char *umod_strncpy(char *d, const char *s, size_t n)
+{
+	PREEMPT_POINT();
+	return strncpy(d, s, n);
+}
+
+char *umod_strcat(char *d, const char *s)
+{
+	PREEMPT_POINT();
+	return strcat(d, s);
+}
+
+char *umod_strncat(char *d, const char *s, size_t n)
+{
+	PREEMPT_POINT();
+	return strncat(d, s, n);
+}
+
+char *umod_strchr(const char *s, int c)
+{
+	PREEMPT_POINT();
+	return strchr(s, c);
+}
+
+char *umod_strrchr(const char *s, int c)
+{
+	PREEMPT_POINT();
+	return strrchr(s, c);
+}
+
+char *umod_strstr(const char *h, const char *n)
+{
+	PREEMPT_POINT();
+	return strstr(h, n);
+}
+
+int umod_sprintf(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	PREEMPT_POINT();
+	va_start(ap, fmt);
+	n = vsprintf(buf, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int umod_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	PREEMPT_POINT();
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
 }

@@ -156,3 +156,27 @@ pub fn peek(addr: u64, len: usize) -> Vec<u8> {
 pub fn all_traps(addr: u64) -> bool {
     peek(addr, 4096).iter().all(|&b| b == 0xcc)
 }
+
+/// Compiles the loader's test fixture `NAME.c` with the kit's flags and
+/// returns the object's bytes (one file per call: tests run in parallel).
+pub fn fixture(name: &str) -> Vec<u8> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let src = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../loader/tests/fixtures/{name}.c"));
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}-{n}.o", std::process::id()));
+    umod_loader::kit::compile(&src, &out).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    bytes
+}
+
+/// The kernel log as `<level>text` lines.
+pub fn log_text(host: &Host) -> String {
+    host.dmesg()
+        .into_iter()
+        .map(|r| format!("<{}>{}\n", r.level, r.text))
+        .collect()
+}

@@ -5,14 +5,18 @@
 //! function, a proc read function) goes through [`call_module`], which
 //! records which host and which module the code runs for (so the services
 //! it calls back, `printk`, `add_timer`..., reach that host and know their
-//! owner), and runs it under a guard: a fault in module code (SIGSEGV,
-//! SIGBUS, SIGILL, SIGFPE, SIGTRAP) comes back as a [`Fault`] instead of
-//! killing the process (the guard itself is C, `services.c`, because it
-//! must `siglongjmp` out of the faulting code).
+//! owner), registers the call with the host's [`watchdog`], and runs it
+//! under a guard (`guard.c`): a fault in module code (SIGSEGV, SIGBUS,
+//! SIGILL, SIGFPE, SIGTRAP) or a preemption by the watchdog comes back as a
+//! [`Fault`] instead of killing the process or hanging it.
+//!
+//! Callers never hold the host's big lock while module code runs (see
+//! `state.rs`): code that spins or sleeps holds up its own caller only.
+
+pub(crate) mod watchdog;
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::services::Kernel;
 
@@ -24,21 +28,27 @@ pub(crate) struct Frame {
     pub module: Option<u64>,
 }
 
-/// A fault in module code.
+/// A fault in module code, or the watchdog stopping it.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fault {
-    /// The signal (`SIGSEGV`, `SIGILL`...).
+    /// The signal (`SIGSEGV`, `SIGILL`..., or the preemption signal).
     pub signal: i32,
     /// Its `si_code`.
     pub code: i32,
-    /// The data address involved (`si_addr`).
+    /// The data address involved (`si_addr`; 0 for a preemption).
     pub addr: u64,
     /// The instruction pointer at the fault.
     pub ip: u64,
 }
 
 impl Fault {
+    /// Whether the watchdog stopped the code (a soft lockup), rather than
+    /// the code faulting.
+    pub fn is_lockup(&self) -> bool {
+        self.signal == preempt_signal()
+    }
+
     /// `SIGSEGV (invalid memory reference)`, as the oops line says it.
     pub fn describe(&self) -> String {
         let what = match self.signal {
@@ -47,6 +57,7 @@ impl Fault {
             libc::SIGILL => "SIGILL (invalid opcode)",
             libc::SIGFPE => "SIGFPE (divide error)",
             libc::SIGTRAP => "SIGTRAP (breakpoint)",
+            _ if self.is_lockup() => "soft lockup (stopped by the watchdog)",
             _ => "signal",
         };
         what.to_string()
@@ -55,7 +66,22 @@ impl Fault {
 
 extern "C" {
     fn umod_install_fault_handlers();
-    fn umod_guarded_call(f: u64, args: *const u64, result: *mut i32, fault: *mut Fault) -> i32;
+    fn umod_preempt_signal() -> i32;
+    fn umod_guarded_call(
+        f: u64,
+        args: *const u64,
+        result: *mut i32,
+        fault: *mut Fault,
+        preempt: *const i32,
+        code_lo: u64,
+        code_hi: u64,
+    ) -> i32;
+}
+
+/// The real-time signal the watchdog stops module code with.
+pub fn preempt_signal() -> i32 {
+    // SAFETY: a pure function of the C library's SIGRTMAX.
+    unsafe { umod_preempt_signal() }
 }
 
 thread_local! {
@@ -66,10 +92,11 @@ thread_local! {
 /// Calls the module function at `addr` with up to six integer arguments
 /// (the System V registers; a function taking fewer ignores the rest) and
 /// returns its `int` result (whatever `eax` held, for a `void` function),
-/// or the fault that stopped it.
+/// or the fault (or preemption) that stopped it.
 ///
-/// The caller guarantees that `addr` lies inside a live module block that
-/// is mapped executable, and holds the host's big lock.
+/// The caller guarantees that `addr` lies inside a module block that is
+/// mapped executable and stays allocated until this returns (the module
+/// is pinned), and does not hold the host's big lock.
 pub(crate) fn call_module(
     kernel: &Arc<Kernel>,
     module: Option<(u64, &[u8])>,
@@ -83,20 +110,32 @@ pub(crate) fn call_module(
             module: module.map(|(id, _)| id),
         })
     });
-    let token = kernel.call_started(module.map_or(&[][..], |(_, n)| n), what, Instant::now());
+    let call = kernel
+        .watchdog()
+        .started(module.map_or(&[][..], |(_, n)| n), what);
+    let (code_lo, code_hi) = kernel.module_code_range();
     let mut result = 0i32;
     let mut fault = Fault::default();
     // SAFETY: `addr` is an entry point inside a live, executable module
     // block (checked by init_module's bound checks or by the timer and
     // proc code before calling), and module functions follow the System V
     // calling convention with integer arguments. The guard returns here if
-    // the code faults; what the code does otherwise is the module's
-    // responsibility, as in a kernel.
+    // the code faults or the watchdog stops it; what the code does
+    // otherwise is the module's responsibility, as in a kernel. The flag
+    // outlives the call: `call` holds it until after the guard returns.
     let faulted = unsafe {
         umod_install_fault_handlers();
-        umod_guarded_call(addr, args.as_ptr(), &mut result, &mut fault)
+        umod_guarded_call(
+            addr,
+            args.as_ptr(),
+            &mut result,
+            &mut fault,
+            call.flag(),
+            code_lo,
+            code_hi,
+        )
     };
-    kernel.call_finished(token);
+    drop(call);
     FRAMES.with(|f| f.borrow_mut().pop());
     if faulted != 0 {
         Err(fault)
@@ -108,4 +147,10 @@ pub(crate) fn call_module(
 /// The innermost frame of module code running on this thread, if any.
 pub(crate) fn current() -> Option<Frame> {
     FRAMES.with(|f| f.borrow().last().cloned())
+}
+
+/// Whether module `id`'s code is running on this thread (perhaps below a
+/// host call it made).
+pub(crate) fn frames_contain(id: u64) -> bool {
+    FRAMES.with(|f| f.borrow().iter().any(|fr| fr.module == Some(id)))
 }
