@@ -76,7 +76,7 @@ enum Command {
     /// Example: umod serve --socket /tmp/umod.sock --window 64M
     Serve {
         #[command(flatten)]
-        limits: commands::serve::Limits,
+        limits: Box<commands::serve::Limits>,
     },
     /// Load a module object (the 2.4 way unless --oneshot).
     ///

@@ -212,14 +212,21 @@ fn broken_and_garbage_clients_do_not_disturb_the_daemon() {
         Response::Error { errno, .. } => assert_eq!(errno, 71, "EPROTO"),
         other => panic!("{other:?}"),
     }
-    // A frame larger than the limit: refused, connection closed.
+    // A frame larger than the limit: refused with the size and the
+    // limit, connection closed.
     let mut huge = UnixStream::connect(&d.socket).unwrap();
     huge.write_all(&u32::MAX.to_le_bytes()).unwrap();
     let answer = protocol::read_frame(&mut huge, 1 << 20).unwrap().unwrap();
-    assert!(matches!(
-        Response::decode(&answer).unwrap(),
-        Response::Error { errno: 71, .. }
-    ));
+    match Response::decode(&answer).unwrap() {
+        Response::Error { errno, message } => {
+            assert_eq!(errno, 90, "EMSGSIZE");
+            assert_eq!(
+                String::from_utf8_lossy(&message),
+                "a request of 4294967295 bytes is over this caller's limit of 67108864 bytes"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     drop(stalled);
     assert!(d.ok(&["lsmod"]).contains("hello "));
 }

@@ -2,7 +2,8 @@
 
 use std::io;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use umod_abi::{Errno, KernelSym, QueryAnswer};
 use umod_host::ScratchSpace;
@@ -15,7 +16,7 @@ use crate::protocol::{
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// No daemon, or the connection broke.
+    /// No daemon listens there.
     #[error("cannot reach the umod daemon at {path}: {source}")]
     Connect {
         /// The socket path.
@@ -23,10 +24,20 @@ pub enum ClientError {
         /// Why.
         source: io::Error,
     },
+    /// The daemon did not take the connection in time (its queue of new
+    /// connections stayed full).
+    #[error("the umod daemon at {path} did not take the connection within {secs} s")]
+    ConnectTimeout {
+        /// The socket path.
+        path: String,
+        /// How long we waited.
+        secs: u64,
+    },
     /// The exchange failed.
     #[error("{0}")]
     Wire(#[from] WireError),
-    /// The daemon refused: errno and its message.
+    /// The daemon refused: errno and its message (busy, over a limit,
+    /// closed for being idle, not permitted...).
     #[error("{message}")]
     Refused {
         /// Errno.
@@ -45,7 +56,9 @@ impl ClientError {
         match self {
             ClientError::Refused { errno, .. } => *errno,
             ClientError::Connect { .. } => Errno::ENOENT,
-            _ => Errno::EPROTO,
+            ClientError::ConnectTimeout { .. } => Errno::ETIMEDOUT,
+            ClientError::Wire(w) => w.errno(),
+            ClientError::Unexpected => Errno::EPROTO,
         }
     }
 }
@@ -65,31 +78,80 @@ pub struct LoadReply {
     pub symbols: Vec<MapLine>,
 }
 
+/// How long connecting waits for the daemon to take the connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A connection to the daemon.
 pub struct Client {
     stream: UnixStream,
+    path: PathBuf,
+    /// The last failure that was not a call's own errno (the daemon
+    /// refused the request, or the connection broke), for tools that
+    /// report more than an errno.
+    failure: Option<ClientError>,
 }
 
 impl Client {
-    /// Connects to the daemon at `path`.
+    /// Connects to the daemon at `path`, waiting up to [`CONNECT_TIMEOUT`]
+    /// for it to take the connection.
     pub fn connect(path: &Path) -> Result<Client, ClientError> {
-        let stream = UnixStream::connect(path).map_err(|source| ClientError::Connect {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Ok(Client { stream })
+        Ok(Client {
+            stream: connect_stream(path)?,
+            path: path.to_path_buf(),
+            failure: None,
+        })
+    }
+
+    /// The last failure that was not a call's own errno, taken.
+    pub fn take_failure(&mut self) -> Option<ClientError> {
+        self.failure.take()
+    }
+
+    /// Whether the daemon has closed this connection while it was idle
+    /// (it says why first: that answer is waiting to be read).
+    fn closed_by_daemon(&self) -> bool {
+        let mut fds = [rustix::event::PollFd::new(
+            &self.stream,
+            rustix::event::PollFlags::IN,
+        )];
+        let now = rustix::time::Timespec::default();
+        matches!(rustix::event::poll(&mut fds, Some(&now)), Ok(n) if n > 0)
     }
 
     /// Sends one request and reads its answer; an `Error` answer becomes
-    /// `Err(Refused)`.
+    /// `Err(Refused)`. A connection the daemon closed for being idle is
+    /// made again first (the daemon never ran a request sent after it
+    /// decided to close).
     pub fn request(&mut self, req: &Request) -> Result<Response, ClientError> {
-        let sent = protocol::write_frame(&mut self.stream, &req.encode());
+        if self.closed_by_daemon() {
+            self.stream = connect_stream(&self.path)?;
+        }
+        let r = self.exchange(req);
+        if let Err(e) = &r {
+            self.failure = Some(match e {
+                ClientError::Refused { errno, message } => ClientError::Refused {
+                    errno: *errno,
+                    message: message.clone(),
+                },
+                other => ClientError::Refused {
+                    errno: other.errno(),
+                    message: other.to_string(),
+                },
+            });
+        }
+        r
+    }
+
+    fn exchange(&mut self, req: &Request) -> Result<Response, ClientError> {
+        let sent = send_frame(&self.stream, &req.encode());
         // A daemon that refuses a request (too large) answers and closes
         // while we are still writing: its answer says why.
         let payload = match (protocol::read_frame(&mut self.stream, u32::MAX), sent) {
             (Ok(Some(p)), _) => p,
             (_, Err(e)) => return Err(WireError::Io(e).into()),
-            (Ok(None), Ok(())) => return Err(WireError::Malformed("connection closed").into()),
+            (Ok(None), Ok(())) => {
+                return Err(WireError::Malformed("the daemon closed the connection").into())
+            }
             (Err(e), Ok(())) => return Err(e.into()),
         };
         match Response::decode(&payload)? {
@@ -109,6 +171,19 @@ impl Client {
         args: [u64; 5],
         mem: &mut ScratchSpace,
     ) -> Result<i64, ClientError> {
+        self.call_tied(call, args, mem, false)
+    }
+
+    /// [`Client::call`]; with `tied`, an entry `create_module` makes is
+    /// removed by the daemon if this connection closes before it is
+    /// initialized.
+    pub fn call_tied(
+        &mut self,
+        call: CallKind,
+        args: [u64; 5],
+        mem: &mut ScratchSpace,
+        tied: bool,
+    ) -> Result<i64, ClientError> {
         let regions = mem
             .regions()
             .map(|(addr, bytes, writable)| Region {
@@ -123,6 +198,7 @@ impl Client {
             regions,
             on_behalf_of: 0,
             on_behalf_cap: false,
+            tied,
         })? {
             Response::CallResult { ret, writes } => {
                 for (addr, bytes) in writes {
@@ -210,6 +286,19 @@ impl Client {
         self.request(&Request::Status)
     }
 
+    /// The largest request the daemon takes from this client, and whether
+    /// this client's requests hold CAP_SYS_MODULE.
+    pub fn limits(&mut self) -> Result<(u64, bool), ClientError> {
+        match self.status()? {
+            Response::Status {
+                max_request,
+                privileged,
+                ..
+            } => Ok((max_request, privileged)),
+            _ => Err(ClientError::Unexpected),
+        }
+    }
+
     /// The host's taint flags.
     pub fn taint(&mut self) -> Result<u64, ClientError> {
         match self.status()? {
@@ -260,11 +349,17 @@ fn call_errno(e: ClientError) -> Errno {
 }
 
 impl ModuleCalls for Client {
+    fn request_limit(&mut self) -> Option<u64> {
+        self.limits().ok().map(|(max, _)| max)
+    }
+
     fn create_module(&mut self, name: &str, size: u64) -> Result<u64, Errno> {
         let mut mem = ScratchSpace::new();
         let n = mem.put_cstr(name.as_bytes());
+        // Tied: if this tool dies or its connection breaks before the
+        // image is in, the daemon removes the entry.
         let ret = self
-            .call(CallKind::Create, [n, size, 0, 0, 0], &mut mem)
+            .call_tied(CallKind::Create, [n, size, 0, 0, 0], &mut mem, true)
             .map_err(call_errno)?;
         Self::errno_of(ret).map(|a| a as u64)
     }
@@ -313,4 +408,63 @@ impl ModuleCalls for Client {
             }
         }
     }
+}
+
+/// Connects without blocking for ever: a daemon whose queue of new
+/// connections is full makes a blocking connect wait until it drains.
+fn connect_stream(path: &Path) -> Result<UnixStream, ClientError> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let fail = |source: io::Error| ClientError::Connect {
+        path: path.display().to_string(),
+        source,
+    };
+    let addr = SocketAddrUnix::new(path).map_err(|e| fail(e.into()))?;
+    let deadline = Instant::now() + CONNECT_TIMEOUT;
+    loop {
+        let fd = rustix::net::socket_with(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+            None,
+        )
+        .map_err(|e| fail(e.into()))?;
+        match rustix::net::connect(&fd, &addr) {
+            Ok(()) => {
+                let stream = UnixStream::from(fd);
+                stream.set_nonblocking(false).map_err(fail)?;
+                return Ok(stream);
+            }
+            // The daemon's queue is full: try again shortly.
+            Err(rustix::io::Errno::AGAIN) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(rustix::io::Errno::AGAIN) => {
+                return Err(ClientError::ConnectTimeout {
+                    path: path.display().to_string(),
+                    secs: CONNECT_TIMEOUT.as_secs(),
+                })
+            }
+            Err(e) => return Err(fail(e.into())),
+        }
+    }
+}
+
+/// Writes one frame without raising SIGPIPE if the daemon closed the
+/// connection (a C program linked with libumod keeps its default SIGPIPE
+/// action): the answer it left says why.
+fn send_frame(stream: &UnixStream, payload: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(payload.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "message too large"))?;
+    let mut frame = Vec::with_capacity(4 + payload.len());
+    frame.extend_from_slice(&len.to_le_bytes());
+    frame.extend_from_slice(payload);
+    let mut at = 0;
+    while at < frame.len() {
+        match rustix::net::send(stream, &frame[at..], rustix::net::SendFlags::NOSIGNAL) {
+            Ok(n) => at += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }

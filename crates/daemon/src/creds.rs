@@ -1,100 +1,157 @@
-//! Who is on the other end of a connection: pid, uid and gid from
-//! `SO_PEERCRED`, and `CAP_SYS_MODULE` from the peer's effective
-//! capability set (`capget`, what `/proc/PID/status` shows as `CapEff`).
+//! Who is on the other end of a connection, and what its requests may do.
 //!
-//! A capability set only means something in its own user namespace: any
-//! user may make a namespace (`unshare -Ur`) and holds every capability
-//! *there*, which `capget` reports all the same. A peer counts as holding
-//! `CAP_SYS_MODULE` only in the daemon's own user namespace, as the kernel
-//! asks `capable()` of the initial one.
+//! The rule (`docs/security.md`): privilege comes only from credentials
+//! the caller cannot change after the fact.
+//!
+//! 1. **The ceiling, fixed at connect.** When a client connects, the
+//!    kernel records its pid, effective uid and gid (`SO_PEERCRED`), and
+//!    nothing the client does afterwards changes that record. A connection
+//!    can carry privilege only if its peer was root (effective uid 0) in
+//!    the daemon's user namespace when it connected. The kernel records no
+//!    capability set at connect; a process gains capabilities later only by
+//!    `exec` (of a setuid or file-capability program), which the daemon
+//!    cannot see, so a non-root holder of CAP_SYS_MODULE is not served as
+//!    privileged: that is the price of the rule.
+//! 2. **The sender, fixed per message.** Every byte of a privileged
+//!    request must have been sent by the process that connected: the
+//!    kernel stamps each message with its sender (`SCM_CREDENTIALS`). A
+//!    child that inherited the socket, or a process it was handed to, is
+//!    served as an unprivileged caller.
+//! 3. **Now, read per request.** When a request that needs privilege is
+//!    served, the process that connected still runs (checked through the
+//!    pidfd taken at connect, Linux 6.5+), lives in the daemon's user
+//!    namespace, and holds the capability in its effective set (`capget`).
+//!    The capability and the namespace are read first and the pidfd last,
+//!    so the pid named that same process throughout. A caller that drops
+//!    the capability is refused from its next request on.
+//!
+//! Reads of `/proc/PID` or `capget` can therefore only lower what a
+//! connection may do, never raise it above what was true at connect.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 
-use umod_host::Caller;
+use umod_host::{Caller, FileCreds};
 
+use crate::sockopt;
+
+/// Bit of `CAP_DAC_OVERRIDE` in a capability set.
+pub const CAP_DAC_OVERRIDE: u32 = 1;
+/// Bit of `CAP_DAC_READ_SEARCH` in a capability set.
+pub const CAP_DAC_READ_SEARCH: u32 = 2;
 /// Bit of `CAP_SYS_MODULE` in a capability set.
 pub const CAP_SYS_MODULE: u32 = 16;
 /// Bit of `CAP_SYS_ADMIN` in a capability set.
 pub const CAP_SYS_ADMIN: u32 = 21;
+/// Bit of `CAP_SYSLOG` in a capability set.
+pub const CAP_SYSLOG: u32 = 34;
 
-/// The peer of `stream` as a [`Caller`].
-pub fn peer(stream: &UnixStream) -> io::Result<Caller> {
-    let empty = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let cred = socket_option(stream, libc::SO_PEERCRED, empty)?;
-    let pid = cred.pid as u32;
-    let pidfd = peer_pidfd(stream);
-    let privileged = has_cap_sys_module(pid)
-        && in_our_user_namespace(pid)
-        // The peer may have exited since it connected (a child of it keeping
-        // the socket) and its pid gone to another process, whose
-        // credentials were just read: they count only if the peer still
-        // runs, which keeps its pid its own. (Kernels before 6.5 give no
-        // pidfd here, and this check is skipped.)
-        && pidfd.as_ref().is_none_or(still_running);
-    Ok(Caller {
-        pid,
-        uid: cred.uid,
-        gid: cred.gid,
-        cap_sys_module: privileged,
-    })
+/// A connection's peer as the kernel recorded it at connect.
+#[derive(Debug)]
+pub struct Peer {
+    /// Its pid (in the daemon's pid namespace; 0 if not visible there).
+    pub pid: u32,
+    /// Its effective uid at connect.
+    pub uid: u32,
+    /// Its effective gid at connect.
+    pub gid: u32,
+    /// Its supplementary groups at connect.
+    pub groups: Vec<u32>,
+    /// A pidfd for the process that connected (Linux 6.5+).
+    pidfd: Option<OwnedFd>,
 }
 
-/// A pidfd for the process that connected `stream`, taken at connect time
-/// (`SO_PEERPIDFD`, Linux 6.5+); `None` on older kernels.
-fn peer_pidfd(stream: &UnixStream) -> Option<OwnedFd> {
-    let fd = socket_option(stream, libc::SO_PEERPIDFD, -1 as libc::c_int).ok()?;
-    if fd < 0 {
-        return None;
+/// Capabilities a request holds (a mask of `1 << CAP_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Caps(pub u64);
+
+impl Caps {
+    /// Whether capability number `cap` is held.
+    pub fn has(self, cap: u32) -> bool {
+        self.0 & (1 << cap) != 0
     }
-    // SAFETY: the kernel just made this descriptor for us; nothing else
-    // owns it.
-    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// The `SOL_SOCKET` option `name` of `stream`, read into a `T` that
-/// starts as `value`: a plain C struct or integer the option fills.
-fn socket_option<T: Copy>(stream: &UnixStream, name: libc::c_int, value: T) -> io::Result<T> {
-    let mut value = value;
-    let mut len = std::mem::size_of::<T>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most `len` bytes, the size of `value`,
-    // for the valid descriptor of `stream`; callers pass only the plain C
-    // type the option is defined with.
-    let r = unsafe {
-        libc::getsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            name,
-            (&mut value as *mut T).cast(),
-            &mut len,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
+impl Peer {
+    /// The peer of `stream`.
+    pub fn of(stream: &UnixStream) -> io::Result<Peer> {
+        let (pid, uid, gid) = sockopt::peer_cred(stream)?;
+        Ok(Peer {
+            pid,
+            uid,
+            gid,
+            groups: sockopt::peer_groups(stream).unwrap_or_default(),
+            pidfd: sockopt::peer_pidfd(stream),
+        })
     }
-    Ok(value)
+
+    /// Whether requests on this connection can ever hold privilege (rule
+    /// 1): the peer was root when it connected.
+    pub fn root_at_connect(&self) -> bool {
+        self.uid == 0 && self.pid != 0
+    }
+
+    /// The capabilities a request sent (every byte of it) by `sender`
+    /// holds now: empty unless all three rules hold.
+    pub fn capabilities(&self, sender: Option<u32>) -> Caps {
+        if !self.root_at_connect() || sender != Some(self.pid) {
+            return Caps::default();
+        }
+        let Some(caps) = effective_caps(self.pid) else {
+            return Caps::default();
+        };
+        if !in_our_user_namespace(self.pid) {
+            return Caps::default();
+        }
+        // Last: the process that connected still runs, so `pid` named it
+        // while the two reads above were made. (Kernels before 6.5 give
+        // no pidfd: there the ceiling of rule 1 alone bounds a reused pid.)
+        if !self.pidfd.as_ref().is_none_or(still_running) {
+            return Caps::default();
+        }
+        Caps(caps)
+    }
+
+    /// The caller the host sees for a request from `sender` holding
+    /// `caps`.
+    pub fn caller(&self, sender: Option<u32>, caps: Caps) -> Caller {
+        Caller {
+            pid: sender.unwrap_or(self.pid),
+            uid: self.uid,
+            gid: self.gid,
+            cap_sys_module: caps.has(CAP_SYS_MODULE),
+        }
+    }
+
+    /// Who opens a /proc entry for a request holding `caps`.
+    pub fn file_creds(&self, caps: Caps) -> FileCreds {
+        FileCreds {
+            uid: self.uid,
+            gid: self.gid,
+            groups: self.groups.clone(),
+            dac_override: caps.has(CAP_DAC_OVERRIDE),
+            dac_read_search: caps.has(CAP_DAC_READ_SEARCH),
+        }
+    }
 }
 
 /// Whether the process behind `pidfd` has not exited (a pidfd becomes
 /// readable when it does).
 fn still_running(pidfd: &OwnedFd) -> bool {
-    let mut p = libc::pollfd {
-        fd: pidfd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, and no waiting.
-    unsafe { libc::poll(&mut p, 1, 0) == 0 }
+    let mut fds = [rustix::event::PollFd::new(
+        pidfd,
+        rustix::event::PollFlags::IN,
+    )];
+    matches!(
+        rustix::event::poll(&mut fds, Some(&rustix::time::Timespec::default())),
+        Ok(0)
+    )
 }
 
 /// Whether process `pid` lives in this process's user namespace (false
 /// when it is gone or its namespace cannot be looked at). One `stat` in
-/// `/proc`, some microseconds: paid once a connection.
+/// `/proc`, some microseconds: paid by requests that need privilege.
 pub fn in_our_user_namespace(pid: u32) -> bool {
     use std::os::unix::fs::MetadataExt;
     use std::sync::OnceLock;
@@ -107,8 +164,8 @@ pub fn in_our_user_namespace(pid: u32) -> bool {
     ours.is_some() && user_ns(&pid.to_string()) == ours
 }
 
-/// The credentials of process `pid` (effective ids, CAP_SYS_MODULE), or
-/// `None` if it is gone.
+/// The credentials of process `pid` now (effective ids, CAP_SYS_MODULE),
+/// or `None` if it is gone: for a host embedded in this process.
 pub fn of_pid(pid: u32) -> Option<Caller> {
     use std::os::unix::fs::MetadataExt;
     // The owner of /proc/PID is the process's effective uid and gid.
@@ -122,39 +179,12 @@ pub fn of_pid(pid: u32) -> Option<Caller> {
 }
 
 /// The effective capability set of process `pid` (`capget`, one system
-/// call: this is on the path of every privileged forwarded call).
+/// call).
 pub fn effective_caps(pid: u32) -> Option<u64> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    let mut header = Header {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: pid as i32,
-    };
-    let mut data = [Data::default(); 2];
-    // SAFETY: capget reads the header and writes two Data structs, the
-    // layout of _LINUX_CAPABILITY_VERSION_3.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_capget,
-            &mut header as *mut Header,
-            data.as_mut_ptr(),
-        )
-    };
-    if r != 0 {
-        return None;
-    }
-    Some(u64::from(data[0].effective) | u64::from(data[1].effective) << 32)
+    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
+    rustix::thread::capabilities(Some(pid))
+        .ok()
+        .map(|c| c.effective.bits())
 }
 
 /// Whether process `pid` holds `CAP_SYS_MODULE` in its effective set. A
@@ -179,14 +209,6 @@ mod tests {
     }
 
     #[test]
-    fn cap_eff_parsing() {
-        let status = "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t000001ffffffffff\n";
-        assert_eq!(cap_eff(status), Some(0x1ff_ffff_ffff));
-        assert_eq!(cap_eff("CapEff:\t0000000000000000\n"), Some(0));
-        assert_eq!(cap_eff("nothing"), None);
-    }
-
-    #[test]
     fn capget_agrees_with_proc_status() {
         let pid = std::process::id();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -194,36 +216,66 @@ mod tests {
         assert_eq!(effective_caps(0x7fff_fff0), None, "no such process");
     }
 
-    /// A pidfd for process `pid` (`pidfd_open`, Linux 5.3+).
-    fn pidfd_of(pid: u32) -> OwnedFd {
-        // SAFETY: pidfd_open takes a pid and flags, and returns a new fd.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        assert!(fd >= 0, "pidfd_open: {}", io::Error::last_os_error());
-        // SAFETY: a fresh descriptor from the kernel, owned by nobody else.
-        unsafe { OwnedFd::from_raw_fd(fd as i32) }
-    }
-
     #[test]
     fn a_pidfd_tells_whether_its_process_still_runs() {
-        assert!(still_running(&pidfd_of(std::process::id())));
+        let me = rustix::process::pidfd_open(
+            rustix::process::getpid(),
+            rustix::process::PidfdFlags::empty(),
+        )
+        .unwrap();
+        assert!(still_running(&me));
         let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pidfd = pidfd_of(child.id());
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
         child.wait().unwrap();
         assert!(!still_running(&pidfd), "an exited process");
-        // The peer's own, where the kernel gives one (Linux 6.5+).
-        let (a, _b) = UnixStream::pair().unwrap();
-        if let Some(me) = peer_pidfd(&a) {
-            assert!(still_running(&me));
-        }
     }
 
     #[test]
-    fn peer_of_a_socket_pair_is_this_process() {
+    fn the_peer_of_a_socket_pair_is_this_process_with_its_groups() {
         let (a, _b) = UnixStream::pair().unwrap();
-        let c = peer(&a).unwrap();
-        assert_eq!(c.pid, std::process::id());
+        let p = Peer::of(&a).unwrap();
+        assert_eq!(p.pid, std::process::id());
         use std::os::unix::fs::MetadataExt;
-        // /proc/self belongs to the process's effective uid.
-        assert_eq!(c.uid, std::fs::metadata("/proc/self").unwrap().uid());
+        assert_eq!(p.uid, std::fs::metadata("/proc/self").unwrap().uid());
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let groups: Vec<u32> = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Groups:"))
+            .unwrap()
+            .split_whitespace()
+            .map(|g| g.parse().unwrap())
+            .collect();
+        assert_eq!(p.groups, groups);
+    }
+
+    #[test]
+    fn only_the_connecting_process_carries_privilege() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let p = Peer::of(&a).unwrap();
+        let me = std::process::id();
+        let mine = effective_caps(me).unwrap();
+        if p.root_at_connect() {
+            assert_eq!(p.capabilities(Some(me)), Caps(mine));
+        }
+        assert_eq!(
+            p.capabilities(Some(me + 1)),
+            Caps::default(),
+            "another sender"
+        );
+        assert_eq!(
+            p.capabilities(None),
+            Caps::default(),
+            "a mixed or unknown sender"
+        );
+        let nobody = Peer {
+            uid: 65534,
+            ..Peer::of(&a).unwrap()
+        };
+        assert_eq!(
+            nobody.capabilities(Some(me)),
+            Caps::default(),
+            "not root at connect"
+        );
     }
 }

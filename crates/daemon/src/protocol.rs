@@ -16,7 +16,12 @@
 use std::io::{self, Read, Write};
 
 /// Protocol version this build speaks.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
+
+/// Most regions a `Call` carries: the five calls touch at most three
+/// (a name, a buffer and `*ret`), so more is malformed. This bounds what
+/// rebuilding a caller's memory costs beyond the bytes it sent.
+pub const MAX_REGIONS: usize = 8;
 
 /// Largest frame accepted by default (an object or image travels in one).
 pub const DEFAULT_MAX_FRAME: u32 = 64 << 20;
@@ -96,6 +101,12 @@ pub enum Request {
         /// request arrives the pid may name another process. Claiming it
         /// gains nothing: the client's own privilege still bounds the call.
         on_behalf_cap: bool,
+        /// For `create_module`: the entry belongs to this connection until
+        /// it is initialized. If the connection closes first (the tool
+        /// died, or gave up), the daemon removes it: a failed insmod leaves
+        /// nothing behind. Unmodified programs do not ask for this, as 2.4
+        /// kept such entries.
+        tied: bool,
     },
     /// A one-shot load of an object.
     Load {
@@ -212,6 +223,10 @@ pub enum Response {
         modules: u64,
         /// Taint flags (what /proc/sys/kernel/tainted reads).
         taint: u64,
+        /// The largest request this caller may send, in bytes.
+        max_request: u64,
+        /// Whether this caller's requests hold CAP_SYS_MODULE now.
+        privileged: bool,
     },
 }
 
@@ -230,6 +245,19 @@ pub enum WireError {
     /// Another protocol version.
     #[error("protocol version {0} (this is version {VERSION})")]
     Version(u16),
+}
+
+impl WireError {
+    /// The errno a caller should see for it.
+    pub fn errno(&self) -> umod_abi::Errno {
+        use umod_abi::Errno;
+        match self {
+            WireError::Io(e) if e.kind() == io::ErrorKind::TimedOut => Errno::ETIMEDOUT,
+            WireError::Io(e) if e.kind() == io::ErrorKind::WouldBlock => Errno::ETIMEDOUT,
+            WireError::TooLarge(_) => Errno::EMSGSIZE,
+            _ => Errno::EPROTO,
+        }
+    }
 }
 
 struct Writer(Vec<u8>);
@@ -324,6 +352,7 @@ impl Request {
                 regions,
                 on_behalf_of,
                 on_behalf_cap,
+                tied,
             } => {
                 let mut w = header(1);
                 w.u8(*call as u8);
@@ -332,6 +361,7 @@ impl Request {
                 }
                 w.u32(*on_behalf_of);
                 w.u8(u8::from(*on_behalf_cap));
+                w.u8(u8::from(*tied));
                 w.u32(regions.len() as u32);
                 for r in regions {
                     w.u64(r.addr);
@@ -404,7 +434,11 @@ impl Request {
                 }
                 let on_behalf_of = r.u32()?;
                 let on_behalf_cap = r.bool()?;
+                let tied = r.bool()?;
                 let n = r.count(13)?;
+                if n > MAX_REGIONS {
+                    return Err(WireError::Malformed("more regions than any call touches"));
+                }
                 let mut regions = Vec::with_capacity(n);
                 for _ in 0..n {
                     let addr = r.u64()?;
@@ -422,6 +456,7 @@ impl Request {
                     regions,
                     on_behalf_of,
                     on_behalf_cap,
+                    tied,
                 }
             }
             2 => {
@@ -546,6 +581,8 @@ impl Response {
                 window_in_use,
                 modules,
                 taint,
+                max_request,
+                privileged,
             } => {
                 let mut w = header(106);
                 w.bytes(personality);
@@ -555,6 +592,8 @@ impl Response {
                 w.u64(*window_in_use);
                 w.u64(*modules);
                 w.u64(*taint);
+                w.u64(*max_request);
+                w.u8(u8::from(*privileged));
                 w
             }
         };
@@ -611,6 +650,8 @@ impl Response {
                 window_in_use: r.u64()?,
                 modules: r.u64()?,
                 taint: r.u64()?,
+                max_request: r.u64()?,
+                privileged: r.bool()?,
             },
             _ => return Err(WireError::Malformed("unknown response")),
         };
@@ -649,9 +690,28 @@ pub fn read_frame(r: &mut impl Read, max: u32) -> Result<Option<Vec<u8>>, WireEr
     if len > max {
         return Err(WireError::TooLarge(len));
     }
-    let mut payload = vec![0u8; len as usize];
-    r.read_exact(&mut payload)?;
-    Ok(Some(payload))
+    read_payload(r, len as usize).map(Some)
+}
+
+/// Bytes a payload buffer grows by at a time: memory follows the bytes
+/// that actually arrive, not the length a peer announced.
+pub const READ_CHUNK: usize = 64 << 10;
+
+/// Reads `len` bytes, growing the buffer as they arrive.
+pub fn read_payload(r: &mut impl Read, len: usize) -> Result<Vec<u8>, WireError> {
+    let mut payload = Vec::with_capacity(len.min(READ_CHUNK));
+    while payload.len() < len {
+        let old = payload.len();
+        let want = (len - old).min(READ_CHUNK);
+        payload.resize(old + want, 0);
+        match r.read(&mut payload[old..]) {
+            Ok(0) => return Err(WireError::Malformed("connection closed inside a frame")),
+            Ok(n) => payload.truncate(old + n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => payload.truncate(old),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(payload)
 }
 
 #[cfg(test)]
@@ -671,6 +731,7 @@ mod tests {
                 }],
                 on_behalf_of: 42,
                 on_behalf_cap: true,
+                tied: true,
             },
             Request::Load {
                 name: b"m".to_vec(),
@@ -737,6 +798,8 @@ mod tests {
                 window_in_use: 3,
                 taint: 128,
                 modules: 4,
+                max_request: 1 << 20,
+                privileged: true,
             },
         ];
         for r in resps {
@@ -747,14 +810,16 @@ mod tests {
     #[test]
     fn garbage_is_refused_without_allocating() {
         assert!(matches!(
-            Request::decode(&[2, 0, 1, 0, 3]),
+            Request::decode(&[3, 0, 1, 0, 3]),
             Err(WireError::Malformed(_))
         ));
-        // Version 1 had no `on_behalf_cap`: refused, never misread.
-        assert!(matches!(
-            Request::decode(&[1, 0, 1, 0, 3]),
-            Err(WireError::Version(1))
-        ));
+        // Earlier versions lack fields: refused, never misread.
+        for old in [1, 2] {
+            assert!(matches!(
+                Request::decode(&[old, 0, 1, 0, 3]),
+                Err(WireError::Version(v)) if v == u16::from(old)
+            ));
+        }
         assert!(matches!(
             Request::decode(&[9, 0, 1, 0]),
             Err(WireError::Version(9))
@@ -762,17 +827,32 @@ mod tests {
         // A region count of 2^32-1 with nothing behind it.
         let mut evil = header(1).0;
         evil.push(0);
-        evil.extend_from_slice(&[0; 45]);
+        evil.extend_from_slice(&[0; 46]);
         evil.extend_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(
             Request::decode(&evil),
             Err(WireError::Malformed("count larger than the message"))
+        ));
+        // Nine empty regions, each only 13 bytes on the wire: more than
+        // any call touches.
+        let mut many = header(1).0;
+        many.push(0);
+        many.extend_from_slice(&[0; 46]);
+        many.extend_from_slice(&9u32.to_le_bytes());
+        for i in 0..9u64 {
+            many.extend_from_slice(&(i << 20).to_le_bytes());
+            many.extend_from_slice(&[0, 0, 0, 0, 0]);
+        }
+        assert!(matches!(
+            Request::decode(&many),
+            Err(WireError::Malformed("more regions than any call touches"))
         ));
         // An on_behalf_cap byte other than 0 or 1.
         let mut two = header(1).0;
         two.push(0);
         two.extend_from_slice(&[0; 44]);
         two.push(2);
+        two.push(0);
         two.extend_from_slice(&0u32.to_le_bytes());
         assert!(matches!(
             Request::decode(&two),

@@ -131,6 +131,7 @@ pub fn forward(
             regions: Vec::new(),
             on_behalf_of,
             on_behalf_cap: false,
+            tied: false,
         };
         match b.request(req) {
             Ok(Response::CallResult { ret, .. }) => ret,
@@ -161,6 +162,7 @@ pub fn forward(
         regions,
         on_behalf_of,
         on_behalf_cap,
+        tied: false,
     };
     Some(match backend.request(req) {
         Ok(Response::CallResult { ret, writes }) => {
@@ -187,16 +189,25 @@ pub struct Embedded {
     /// The host (shared with helper threads of the supervisor).
     pub host: std::sync::Arc<umod_host::Host>,
     me: umod_host::Caller,
+    caps: crate::creds::Caps,
+    groups: Vec<u32>,
 }
 
 impl Embedded {
     /// Wraps `host`; calls run with this process's credentials, narrowed to
     /// the forwarded process's.
     pub fn new(host: umod_host::Host) -> Embedded {
-        let me = crate::creds::of_pid(std::process::id()).unwrap_or_else(umod_host::Caller::root);
+        let pid = std::process::id();
+        let me = crate::creds::of_pid(pid).unwrap_or_else(umod_host::Caller::root);
+        let caps = crate::creds::Caps(crate::creds::effective_caps(pid).unwrap_or(0));
+        let groups = rustix::process::getgroups()
+            .map(|g| g.into_iter().map(|g| g.as_raw()).collect())
+            .unwrap_or_default();
         Embedded {
             host: std::sync::Arc::new(host),
             me,
+            caps,
+            groups,
         }
     }
 
@@ -208,6 +219,15 @@ impl Embedded {
 
 impl Backend for Embedded {
     fn request(&mut self, req: Request) -> Result<Response, Errno> {
-        Ok(crate::server::dispatch(&self.host, &self.me, req))
+        let who = crate::dispatch::Requester::new(
+            crate::dispatch::Identity::Local {
+                caller: self.me,
+                caps: self.caps,
+                groups: self.groups.clone(),
+            },
+            u64::from(crate::protocol::DEFAULT_MAX_FRAME),
+            None,
+        );
+        Ok(crate::dispatch::dispatch(&self.host, &who, req))
     }
 }

@@ -443,6 +443,35 @@ impl Host {
         })
     }
 
+    /// The id of the entry whose header is at `addr` (ids are never
+    /// reused, unlike addresses).
+    pub fn entry_id(&self, addr: u64) -> Option<u64> {
+        let st = self.shared.lock().ok()?;
+        st.index_of_addr(addr).map(|i| st.modules[i].id)
+    }
+
+    /// Removes entry `id` if it never became a module: created but not
+    /// initialized, or its init failed, and nothing of it runs. For a
+    /// daemon whose client created the entry and went away before
+    /// finishing its load (or undoing it). Returns the name removed.
+    pub fn discard_uninitialized(&self, id: u64) -> Option<Vec<u8>> {
+        use umod_abi::{MOD_DELETED, MOD_INITIALIZING, MOD_RUNNING};
+        let mut st = self.shared.lock().ok()?;
+        let idx = st.index_of_id(id)?;
+        let m = &st.modules[idx];
+        let flags = self.shared.flags(m);
+        if flags & (MOD_RUNNING | MOD_INITIALIZING | MOD_DELETED) != 0
+            || m.busy
+            || !m.refs.is_empty()
+        {
+            return None;
+        }
+        let name = m.name.clone();
+        self.shared.or_flags(m, MOD_DELETED);
+        calls::delete::free_module(&self.shared, &mut st, id, false);
+        Some(name)
+    }
+
     /// Removes every module, users before the modules they use, running
     /// each running module's `cleanup`; returns the names in removal order.
     /// Use counts and `can_unload` are not consulted: the host is going away.

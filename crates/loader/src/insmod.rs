@@ -21,7 +21,17 @@ pub trait ModuleCalls {
     fn delete_module(&mut self, name: Option<&str>) -> Result<(), Errno>;
     /// `query_module(name, which)`, the buffer grown until it fits.
     fn query_module(&mut self, name: Option<&str>, which: i32) -> Result<QueryAnswer, Errno>;
+    /// The largest `init_module` request the other side takes, if it has
+    /// a limit (a daemon does): an image that cannot travel is refused
+    /// before `create_module`, so nothing is left behind.
+    fn request_limit(&mut self) -> Option<u64> {
+        None
+    }
 }
+
+/// What an `init_module` request carries besides the image and the name:
+/// the frame and message headers and two regions' headers.
+pub const INIT_REQUEST_OVERHEAD: u64 = 128;
 
 /// Why an insmod failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +56,17 @@ pub enum InsmodError {
     /// `create_module` said ENOMEM.
     #[error("not enough module memory for {0} bytes")]
     NoMemory(u64),
+    /// The image cannot travel to the host in one request.
+    #[error(
+        "the image is {size} bytes, over the module host's limit of {limit} bytes per request \
+         (a daemon's --max-request)"
+    )]
+    TooLarge {
+        /// Bytes the image request needs.
+        size: u64,
+        /// Bytes the host takes.
+        limit: u64,
+    },
 }
 
 impl InsmodError {
@@ -57,6 +78,7 @@ impl InsmodError {
             InsmodError::Call { errno, .. } => *errno,
             InsmodError::Exists(_) => Errno::EEXIST,
             InsmodError::NoMemory(_) => Errno::ENOMEM,
+            InsmodError::TooLarge { .. } => Errno::EMSGSIZE,
         }
     }
 }
@@ -121,6 +143,12 @@ pub fn insmod(
     let symbols = gather_symbols(calls)?;
     let plan = module.plan(&symbols, args, options)?;
     let name = module.name.as_str();
+    if let Some(limit) = calls.request_limit() {
+        let size = plan.size() + name.len() as u64 + INIT_REQUEST_OVERHEAD;
+        if size > limit {
+            return Err(InsmodError::TooLarge { size, limit });
+        }
+    }
     let addr = match calls.create_module(name, plan.size()) {
         Ok(addr) => addr,
         Err(Errno::EEXIST) => return Err(InsmodError::Exists(name.to_string())),

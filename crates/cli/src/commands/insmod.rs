@@ -81,6 +81,7 @@ pub fn run(
         .modinfo
         .get("kernel_version")
         .is_some_and(|v| v != UTS_RELEASE);
+    client.take_failure();
     match insmod::insmod(client, &module, args, &link) {
         Ok(loaded) => {
             // As 2.4's insmod did through /proc/sys/kernel/tainted.
@@ -100,16 +101,20 @@ pub fn run(
             }
             Ok(())
         }
-        Err(InsmodError::Load(e)) => Err(fail(e.to_string())),
-        Err(e @ (InsmodError::Exists(_) | InsmodError::NoMemory(_))) => Err(Failure::errno(
-            format!("insmod: {file}"),
-            e.errno(),
-            e.to_string(),
-        )),
-        Err(e) => Err(Failure::errno(
-            format!("insmod: {file}"),
-            e.errno(),
-            e.to_string(),
-        )),
+        Err(e) => match client.take_failure() {
+            // The daemon refused a request, or the connection broke: say
+            // what it said, not just an errno.
+            Some(f) => Err(fail(f.to_string())),
+            None => Err(insmod_failure(file, e)),
+        },
+    }
+}
+
+fn insmod_failure(file: &str, e: InsmodError) -> Failure {
+    let fail = |msg: String| Failure::new(format!("insmod: {file}: {msg}"));
+    match e {
+        InsmodError::Load(e) => fail(e.to_string()),
+        e @ InsmodError::TooLarge { .. } => fail(e.to_string()),
+        e => Failure::errno(format!("insmod: {file}"), e.errno(), e.to_string()),
     }
 }
