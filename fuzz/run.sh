@@ -29,10 +29,11 @@ struct.pack_into('<QQQQ', h, 0, 184, 0, 184, 191)
 h[184:191] = b'fuzzed\0'
 open('corpus/init_image/minimal', 'wb').write(h)
 def frame(kind, body=b''):
-    return struct.pack('<HH', 1, kind) + body
+    return struct.pack('<HH', 3, kind) + body
 open('corpus/protocol/status', 'wb').write(frame(7))
 open('corpus/protocol/dmesg', 'wb').write(frame(3, b'\x01'))
-call = frame(1, b'\x03' + struct.pack('<5QI', 0, 1, 0x1000, 64, 0x2000, 0) + struct.pack('<I', 1)
+# v3 Call: call, args[5], on_behalf_of, on_behalf_cap, tied, regions.
+call = frame(1, b'\x03' + struct.pack('<5QIBB', 0, 1, 0x1000, 64, 0x2000, 0, 0, 0) + struct.pack('<I', 1)
              + struct.pack('<QBI', 0x1000, 1, 4) + b'abcd')
 open('corpus/protocol/call', 'wb').write(call)
 PY

@@ -21,7 +21,7 @@ fn callers_without_cap_sys_module_get_eperm() {
     let d = Daemon::start("eperm");
     d.ok(&["insmod", "hello.o"]);
     let as_nobody = |args: &[&str]| {
-        Command::new(UMOD)
+        Command::new(umod())
             .arg("--socket")
             .arg(&d.socket)
             .args(args)
@@ -111,7 +111,7 @@ fn root_of_a_private_user_namespace_is_not_privileged() {
     let d = Daemon::start("userns");
     let run = |args: &[&str]| {
         as_nobody_in_own_user_namespace(
-            Command::new(UMOD)
+            Command::new(umod())
                 .arg("--socket")
                 .arg(&d.socket)
                 .args(args)
@@ -256,7 +256,7 @@ fn shutdown_removes_modules_users_first_running_cleanups() {
 #[test]
 fn a_second_instance_refuses_and_a_stale_socket_is_replaced() {
     let d = Daemon::start("second");
-    let out = Command::new(UMOD)
+    let out = Command::new(umod())
         .args(["serve", "--window", "16M", "--socket"])
         .arg(&d.socket)
         .output()
@@ -278,7 +278,7 @@ fn a_second_instance_refuses_and_a_stale_socket_is_replaced() {
     let stale = dir.join("stale.sock");
     drop(UnixListener::bind(&stale).unwrap());
     assert!(stale.exists());
-    let mut second = Command::new(UMOD)
+    let mut second = Command::new(umod())
         .args(["serve", "--window", "16M", "--socket"])
         .arg(&stale)
         .spawn()

@@ -24,7 +24,7 @@ fn clean_run(out: std::process::Output) -> String {
 
 #[test]
 fn the_demo_runs_and_leaves_the_window_empty() {
-    let text = clean_run(Command::new(UMOD).arg("demo").output().unwrap());
+    let text = clean_run(Command::new(umod()).arg("demo").output().unwrap());
     assert!(!text.contains(ONE_VIEW), "{text}");
 }
 
@@ -32,7 +32,10 @@ fn the_demo_runs_and_leaves_the_window_empty() {
 fn where_memfd_noexec_is_2_the_demo_runs_on_one_view_and_says_so() {
     // vm.memfd_noexec belongs to the pid namespace: set in a new one, it
     // leaves the machine (and the other tests) alone.
-    let set_and_run = format!("echo 2 > /proc/sys/vm/memfd_noexec && exec {UMOD} demo");
+    let set_and_run = format!(
+        "echo 2 > /proc/sys/vm/memfd_noexec && exec {} demo",
+        umod().display()
+    );
     let out = Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc", "sh", "-c", &set_and_run])
         .output()

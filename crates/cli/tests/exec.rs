@@ -20,7 +20,7 @@ fn include_dir() -> PathBuf {
 
 /// The directory holding the umod binary.
 fn target_dir() -> PathBuf {
-    Path::new(UMOD).parent().unwrap().to_path_buf()
+    Path::new(UMOD_BUILT).parent().unwrap().to_path_buf()
 }
 
 /// Copies the newest libumod.so cargo built into `dir`. `cargo test`
@@ -81,7 +81,7 @@ fn expect_all_passed(out: &Output, how: &str) {
 fn passes_under_exec_embedded(dir: &str, source: &str, extra: &[&str]) {
     let dir = scratch_dir(dir);
     let prog = gcc(&dir, source, source.trim_end_matches(".c"), extra);
-    let out = Command::new(UMOD)
+    let out = Command::new(umod())
         .args(["exec", "--embedded", "--"])
         .arg(&prog)
         .output()
@@ -222,7 +222,7 @@ fn a_program_without_cap_sys_module_cannot_taint_the_host() {
         (String::from_utf8_lossy(&out.stdout).into_owned(), err)
     };
     let (embedded, err) = seen(
-        Command::new(UMOD)
+        Command::new(umod())
             .args(["exec", "--embedded", "--"])
             .args(program)
             .output()

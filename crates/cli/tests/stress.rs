@@ -97,7 +97,7 @@ fn concurrent_clients_kills_and_shutdown_under_load() {
         s.spawn(move || {
             let mut n = 0u64;
             while Instant::now() < deadline {
-                let mut child = Command::new(UMOD)
+                let mut child = Command::new(umod())
                     .arg("--socket")
                     .arg(&d.socket)
                     .args(["insmod", "--oneshot", "params.o"])
@@ -150,7 +150,7 @@ fn concurrent_clients_kills_and_shutdown_under_load() {
     let dir = d.dir.clone();
     let loaders: Vec<_> = (0..3)
         .map(|_| {
-            Command::new(UMOD)
+            Command::new(umod())
                 .arg("--socket")
                 .arg(&socket)
                 .args(["insmod", "hello.o"])
@@ -178,7 +178,7 @@ fn limits_hold_for_unprivileged_and_excess_clients() {
         std::fs::write(d.dir.join("big.o"), &big).unwrap();
         let out = {
             use std::os::unix::process::CommandExt;
-            Command::new(UMOD)
+            Command::new(umod())
                 .arg("--socket")
                 .arg(&d.socket)
                 .args(["insmod", "--oneshot", "big.o"])

@@ -207,8 +207,8 @@ fn multi_call_links() {
     let d = Daemon::start("links");
     let lsmod = d.dir.join("lsmod");
     let insmod = d.dir.join("insmod");
-    std::os::unix::fs::symlink(UMOD, &lsmod).unwrap();
-    std::os::unix::fs::symlink(UMOD, &insmod).unwrap();
+    std::os::unix::fs::symlink(umod(), &lsmod).unwrap();
+    std::os::unix::fs::symlink(umod(), &insmod).unwrap();
     let run = |tool: &std::path::Path, args: &[&str]| {
         std::process::Command::new(tool)
             .args(args)
@@ -233,7 +233,7 @@ fn multi_call_links() {
 #[test]
 fn no_daemon_is_a_clear_error() {
     let dir = scratch_dir("nodaemon");
-    let out = std::process::Command::new(UMOD)
+    let out = std::process::Command::new(umod())
         .args(["--socket"])
         .arg(dir.join("none.sock"))
         .arg("lsmod")

@@ -320,8 +320,8 @@ fn run_call(
 /// and protected in pages, so regions that share a page (a name and a
 /// buffer on the same stack page) share it here too. What this allocates
 /// is the regions' bytes plus at most two pages of padding per region
-/// (and there are at most [`protocol::MAX_REGIONS`]); the work is linear
-/// in the bytes.
+/// (and there are at most [`protocol::MAX_REGIONS`]), and a few words of
+/// bookkeeping per page.
 pub fn caller_memory(regions: &[protocol::Region]) -> Option<ScratchSpace> {
     use std::collections::BTreeMap;
     const PAGE: u64 = umod_abi::PAGE_SIZE;
@@ -337,17 +337,20 @@ pub fn caller_memory(regions: &[protocol::Region]) -> Option<ScratchSpace> {
             *pages.entry(page * PAGE).or_default() |= r.writable;
         }
     }
-    // Runs of adjacent pages with one protection, zero-filled, then each
-    // region's bytes copied straight into the run that holds them.
-    let mut runs: Vec<(u64, Vec<u8>, bool)> = Vec::new();
+    // Runs of adjacent pages with one protection, each allocated once,
+    // zero-filled, then each region's bytes copied straight into the run
+    // that holds them.
+    let mut spans: Vec<(u64, u64, bool)> = Vec::new();
     for (page, writable) in pages {
-        match runs.last_mut() {
-            Some((start, data, w)) if *start + data.len() as u64 == page && *w == writable => {
-                data.resize(data.len() + PAGE as usize, 0)
-            }
-            _ => runs.push((page, vec![0u8; PAGE as usize], writable)),
+        match spans.last_mut() {
+            Some((start, end, w)) if *end == page && *w == writable => *end = page + PAGE,
+            _ => spans.push((page, page + PAGE, writable)),
         }
     }
+    let mut runs: Vec<(u64, Vec<u8>, bool)> = spans
+        .into_iter()
+        .map(|(start, end, w)| (start, vec![0u8; (end - start) as usize], w))
+        .collect();
     for r in regions {
         let mut at = r.addr;
         let end = r.addr + r.bytes.len() as u64;

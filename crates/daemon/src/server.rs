@@ -225,21 +225,24 @@ impl Daemon {
                 let _ = w.join();
             }
         }
-        // What the modules' cleanups say goes to our log, as klogd would.
-        let before = self.host.dmesg().last().map(|r| r.seq + 1).unwrap_or(0);
+        // What the modules' cleanups say goes to our log as they go, as
+        // klogd would.
+        let mut seen = self.host.dmesg().last().map(|r| r.seq + 1).unwrap_or(0);
+        let host = Arc::clone(&self.host);
         let removed = self
             .host
-            .shutdown()
+            .shutdown_each(|name| {
+                tracing::info!(module = %String::from_utf8_lossy(name), "removed at shutdown");
+                let from = seen;
+                for r in host.dmesg().into_iter().filter(|r| r.seq >= from) {
+                    tracing::info!(level = r.level, "kernel: {}", r.text);
+                    seen = r.seq + 1;
+                }
+            })
             .map_err(|e| io::Error::other(e.to_string()))?
             .into_iter()
             .map(|n| String::from_utf8_lossy(&n).into_owned())
             .collect::<Vec<_>>();
-        for name in &removed {
-            tracing::info!(module = %name, "removed at shutdown");
-        }
-        for r in self.host.dmesg().into_iter().filter(|r| r.seq >= before) {
-            tracing::info!(level = r.level, "kernel: {}", r.text);
-        }
         Ok(removed)
     }
 }

@@ -478,6 +478,12 @@ impl Host {
     /// An entry whose own code is running (an init) is waited for; the
     /// watchdog bounds that wait.
     pub fn shutdown(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        self.shutdown_each(|_| {})
+    }
+
+    /// [`Host::shutdown`], telling `removed` of each module as it goes
+    /// (a daemon logs what its cleanup said before the next one runs).
+    pub fn shutdown_each(&self, mut removed_one: impl FnMut(&[u8])) -> Result<Vec<Vec<u8>>, Errno> {
         let mut st = self.shared.lock()?;
         let mut removed = Vec::new();
         while !st.modules.is_empty() {
@@ -497,10 +503,12 @@ impl Host {
                 continue;
             };
             let idx = st.index_of_id(id).expect("just found");
-            removed.push(st.modules[idx].name.clone());
+            let name = st.modules[idx].name.clone();
             self.shared
                 .or_flags(&st.modules[idx], umod_abi::MOD_DELETED);
             calls::delete::free_module(&self.shared, &mut st, id, false);
+            st.unlocked(|| removed_one(&name));
+            removed.push(name);
         }
         Ok(removed)
     }

@@ -1,30 +1,76 @@
 //! A real daemon on a temporary socket, and the real `umod` binary.
 #![allow(dead_code)]
 
+pub mod attack;
+
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-pub const UMOD: &str = env!("CARGO_BIN_EXE_umod");
+/// The binary cargo built, wherever the checkout is.
+pub const UMOD_BUILT: &str = env!("CARGO_BIN_EXE_umod");
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
-/// A fresh directory readable by every user (the EPERM tests run as nobody).
+/// Where this user's tests stage what other users must reach: under the
+/// system's temporary directory, not the checkout, which may sit in a
+/// home directory only its owner can enter (mode 0700).
+fn stage_root() -> &'static Path {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        // SAFETY: geteuid has no preconditions.
+        let uid = unsafe { libc::geteuid() };
+        let root = std::env::temp_dir().join(format!("umod-tests-{uid}"));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Directories of test processes that are gone are left-overs.
+        for entry in std::fs::read_dir(&root).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.split('-').next().and_then(|p| p.parse::<u32>().ok());
+            if let Some(pid) = pid {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        root
+    })
+}
+
+/// A fresh directory every user can reach (tests run commands as nobody
+/// there), removed when the test process next starts if left behind.
 pub fn scratch_dir(tag: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "cli-{tag}-{}-{}",
+    let dir = stage_root().join(format!(
+        "{}-{tag}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    for d in [dir.as_path(), dir.parent().unwrap()] {
-        let _ = std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755));
-    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
+}
+
+/// The `umod` binary, copied once per test process into a staging
+/// directory every user can reach, so commands run as another user work
+/// from any checkout location.
+pub fn umod() -> &'static Path {
+    static STAGED: OnceLock<PathBuf> = OnceLock::new();
+    STAGED.get_or_init(|| {
+        let dir = scratch_dir("bin");
+        let staged = dir.join("umod");
+        // A hard link costs nothing where the checkout shares the file
+        // system; otherwise a copy.
+        if std::fs::hard_link(UMOD_BUILT, &staged).is_err() {
+            std::fs::copy(UMOD_BUILT, &staged).unwrap();
+        }
+        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755)).unwrap();
+        staged
+    })
 }
 
 /// Writes every example module into `dir` as NAME.o.
@@ -38,32 +84,67 @@ pub struct Daemon {
     pub child: Child,
     pub dir: PathBuf,
     pub socket: PathBuf,
+    /// What the daemon logged so far (read as it comes, so a chatty
+    /// daemon never blocks on a full pipe).
+    log: Arc<Mutex<String>>,
 }
 
 impl Daemon {
     pub fn start(tag: &str) -> Daemon {
+        Daemon::start_with(tag, &[])
+    }
+
+    /// A daemon with extra `umod serve` options.
+    pub fn start_with(tag: &str, options: &[&str]) -> Daemon {
         let dir = scratch_dir(tag);
         write_examples(&dir);
         let socket = dir.join("umod.sock");
-        let child = Command::new(UMOD)
-            .args(["serve", "--window", "32M", "--socket"])
+        let child = Command::new(umod())
+            .args(["serve", "--window", "32M"])
+            .args(options)
+            .arg("--socket")
             .arg(&socket)
             .env("RUST_LOG", "info")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
             .expect("start umod serve");
+        let mut child = child;
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut stderr = child.stderr.take().expect("piped");
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::os::unix::net::UnixStream::connect(&socket).is_err() {
             assert!(Instant::now() < deadline, "the daemon did not come up");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Daemon { child, dir, socket }
+        Daemon {
+            child,
+            dir,
+            socket,
+            log,
+        }
+    }
+
+    /// What the daemon has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     /// Runs `umod --socket S ARGS...`.
     pub fn umod(&self, args: &[&str]) -> Output {
-        Command::new(UMOD)
+        Command::new(umod())
             .arg("--socket")
             .arg(&self.socket)
             .args(args)
@@ -99,14 +180,12 @@ impl Daemon {
             .status()
             .unwrap();
         let status = self.child.wait().unwrap();
-        let mut log = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut log)
-            .unwrap();
-        (status.code().unwrap_or(-1), log)
+        // The reader sees the end of the pipe once the daemon is gone.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Arc::strong_count(&self.log) > 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        (status.code().unwrap_or(-1), self.log())
     }
 }
 
@@ -114,6 +193,7 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
