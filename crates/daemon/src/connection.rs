@@ -10,8 +10,8 @@
 
 use std::cell::RefCell;
 use std::io::Write;
+use std::os::fd::BorrowedFd;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use umod_abi::Errno;
@@ -22,9 +22,6 @@ use crate::dispatch::{dispatch, Identity, Requester};
 use crate::limits::{Budget, Charge, Limits};
 use crate::protocol::{self, Request, Response, READ_CHUNK};
 use crate::sockopt;
-
-/// How often a connection waiting for its client looks at the stop flag.
-const POLL: Duration = Duration::from_millis(100);
 
 /// How long a request may wait for memory other requests hold.
 const BUDGET_WAIT: Duration = Duration::from_secs(2);
@@ -37,8 +34,10 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
     /// The memory budget of callers without privilege.
     pub budget: &'a Budget,
-    /// Set when the daemon stops.
-    pub stop: &'a AtomicBool,
+    /// Becomes readable when the daemon stops (the read end of a pipe
+    /// whose write end the daemon closes then), so a waiting connection
+    /// wakes at once, and not before.
+    pub stop: BorrowedFd<'a>,
 }
 
 /// A request as it arrived.
@@ -133,29 +132,30 @@ fn max_request(peer: &Peer, sender: Option<u32>, limits: &Limits) -> u32 {
 }
 
 /// Waits until `stream` is readable or `deadline` passes (`false`),
-/// giving up early when the daemon stops.
+/// giving up when the daemon stops.
 fn wait_readable(
     stream: &UnixStream,
     deadline: Instant,
-    stop: &AtomicBool,
+    stop: BorrowedFd<'_>,
 ) -> Result<bool, NoRequest> {
     use rustix::event::{poll, PollFd, PollFlags};
     loop {
-        if stop.load(Ordering::SeqCst) {
-            return Err(NoRequest::Stopping);
-        }
         let now = Instant::now();
         if now >= deadline {
             return Ok(false);
         }
-        let wait = (deadline - now).min(POLL);
+        let wait = deadline - now;
         let timeout = rustix::time::Timespec {
             tv_sec: wait.as_secs() as i64,
             tv_nsec: i64::from(wait.subsec_nanos()),
         };
-        let mut fds = [PollFd::new(stream, PollFlags::IN)];
+        let mut fds = [
+            PollFd::new(stream, PollFlags::IN),
+            PollFd::new(&stop, PollFlags::IN),
+        ];
         match poll(&mut fds, Some(&timeout)) {
             Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+            Ok(_) if !fds[1].revents().is_empty() => return Err(NoRequest::Stopping),
             Ok(_) => return Ok(true),
             Err(_) => return Err(NoRequest::Closed),
         }
@@ -163,12 +163,12 @@ fn wait_readable(
 }
 
 /// Receives up to `buf.len()` bytes before `deadline`, noting who sent
-/// them in `sender` (`Err(())` once two processes have).
+/// them in `sender` (several, once two processes have).
 fn receive(
     stream: &UnixStream,
     buf: &mut [u8],
     deadline: Instant,
-    stop: &AtomicBool,
+    stop: BorrowedFd<'_>,
     sender: &mut SenderSeen,
 ) -> Result<usize, NoRequest> {
     if !wait_readable(stream, deadline, stop)? {

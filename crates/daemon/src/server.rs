@@ -12,6 +12,7 @@
 //! in every case, even if module code never gives the host back.
 
 use std::io;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -114,6 +115,10 @@ impl Daemon {
     /// modules removed at shutdown, in removal order.
     pub fn serve(self, stop: Arc<AtomicBool>) -> io::Result<Vec<String>> {
         tracing::info!(socket = %self.path.display(), "serving");
+        // Connections wait on the read end; closing the write end wakes
+        // them all when the daemon stops.
+        let (stopped, stopping) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        let stopped = Arc::new(stopped);
         let mut workers: Vec<JoinHandle<()>> = Vec::new();
         while !stop.load(Ordering::SeqCst) {
             let mut fds = [rustix::event::PollFd::new(
@@ -132,7 +137,7 @@ impl Daemon {
             match self.listening.listener.accept() {
                 Ok((stream, _)) => {
                     workers.retain(|w| !w.is_finished());
-                    if let Some(w) = self.admit(stream, &stop) {
+                    if let Some(w) = self.admit(stream, &stopped) {
                         workers.push(w);
                     }
                 }
@@ -140,12 +145,13 @@ impl Daemon {
                 Err(e) => tracing::warn!("accept: {e}"),
             }
         }
+        drop(stopping);
         self.stop(workers)
     }
 
     /// Starts serving `stream` on a thread of its own, if its peer may
     /// open one more connection; otherwise tells it why not.
-    fn admit(&self, stream: UnixStream, stop: &Arc<AtomicBool>) -> Option<JoinHandle<()>> {
+    fn admit(&self, stream: UnixStream, stopped: &Arc<OwnedFd>) -> Option<JoinHandle<()>> {
         // Accepted sockets are non-blocking like the listener; connection
         // threads wait with poll and want blocking writes.
         let _ = stream.set_nonblocking(false);
@@ -173,7 +179,7 @@ impl Daemon {
         let host = Arc::clone(&self.host);
         let budget = Arc::clone(&self.budget);
         let limits = self.config.limits.clone();
-        let stop = Arc::clone(stop);
+        let stopped = Arc::clone(stopped);
         let spawned = std::thread::Builder::new()
             .name("umod-client".into())
             .stack_size(CONNECTION_STACK)
@@ -182,7 +188,7 @@ impl Daemon {
                     host: &host,
                     limits: &limits,
                     budget: &budget,
-                    stop: &stop,
+                    stop: stopped.as_fd(),
                 };
                 connection::serve(stream, &peer, &cx);
                 drop(admission);
