@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use umod_daemon::protocol::{Request, Response};
+use umod_client::protocol::{Request, Response};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(req) = Request::decode(data) {

@@ -3,8 +3,10 @@
 //! Everything here is plain data: byte-exact encoders and decoders for the
 //! structures the five legacy calls exchange (`struct module`,
 //! `module_symbol`, `module_ref`, `module_info`, `kernel_sym`), the `MOD_*`
-//! flag bits, the `QM_*` query selectors, the syscall numbers and an
-//! [`Errno`] type. No I/O, no `unsafe`.
+//! flag bits, the `QM_*` query selectors, the syscall numbers, an
+//! [`Errno`] type, and the caller's address space as the calls see it
+//! ([`user`]: a trait, and a simulated space for callers that build one).
+//! No I/O, no `unsafe`.
 //!
 //! The layouts follow `shared/spec/abi-2.4.md` §1 (x86_64, LP64, little
 //! endian). Every type has `encode`/`decode` that round-trip exactly.
@@ -17,6 +19,7 @@ pub mod errno;
 pub mod image;
 pub mod module;
 pub mod structs;
+pub mod user;
 
 pub use consts::*;
 pub use errno::Errno;

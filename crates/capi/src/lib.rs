@@ -9,9 +9,9 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void};
 
-use umod_daemon::protocol::CallKind;
-use umod_daemon::raw;
-use umod_daemon::{socket_path, Client};
+use umod_client::forward as raw;
+use umod_client::protocol::CallKind;
+use umod_client::{socket_path, Client};
 
 thread_local! {
     /// One connection per thread, made on first use, with the pid that

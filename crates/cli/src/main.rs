@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use umod_abi::Errno;
-use umod_daemon::{socket_path, Client};
+use umod_client::{socket_path, Client};
 
 /// A failed command: what to print on stderr before exiting 1.
 pub struct Failure {

@@ -9,8 +9,8 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use umod_daemon::protocol::{self, Response};
-use umod_daemon::Client;
+use umod_client::protocol::{self, Response};
+use umod_client::Client;
 
 #[test]
 fn callers_without_cap_sys_module_get_eperm() {

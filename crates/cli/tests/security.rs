@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use umod_daemon::protocol::{self, Response};
-use umod_daemon::Client;
+use umod_client::protocol::{self, Response};
+use umod_client::Client;
 use umod_loader::insmod::ModuleCalls;
 
 fn skip_unless_root(what: &str) -> bool {
@@ -559,7 +559,7 @@ fn a_failed_insmod_leaves_nothing_behind() {
     let name = mem.put_cstr(b"kept");
     let ret = program
         .call(
-            umod_daemon::protocol::CallKind::Create,
+            umod_client::protocol::CallKind::Create,
             [name, 8192, 0, 0, 0],
             &mut mem,
         )

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use umod_abi::{QueryAnswer, QM_INFO, QM_MODULES};
-use umod_daemon::protocol::Response;
-use umod_daemon::Client;
+use umod_client::protocol::Response;
+use umod_client::Client;
 use umod_host::services::TAINT_DIE;
 use umod_loader::insmod::ModuleCalls;
 

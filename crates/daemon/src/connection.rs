@@ -20,8 +20,8 @@ use umod_host::Host;
 use crate::creds::Peer;
 use crate::dispatch::{dispatch, Identity, Requester};
 use crate::limits::{Budget, Charge, Limits};
-use crate::protocol::{self, Request, Response, READ_CHUNK};
 use crate::sockopt;
+use umod_client::protocol::{self, Request, Response, READ_CHUNK};
 
 /// How long a request may wait for memory other requests hold.
 const BUDGET_WAIT: Duration = Duration::from_secs(2);

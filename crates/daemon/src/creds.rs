@@ -36,16 +36,10 @@ use umod_host::{Caller, FileCreds};
 
 use crate::sockopt;
 
-/// Bit of `CAP_DAC_OVERRIDE` in a capability set.
-pub const CAP_DAC_OVERRIDE: u32 = 1;
-/// Bit of `CAP_DAC_READ_SEARCH` in a capability set.
-pub const CAP_DAC_READ_SEARCH: u32 = 2;
-/// Bit of `CAP_SYS_MODULE` in a capability set.
-pub const CAP_SYS_MODULE: u32 = 16;
-/// Bit of `CAP_SYS_ADMIN` in a capability set.
-pub const CAP_SYS_ADMIN: u32 = 21;
-/// Bit of `CAP_SYSLOG` in a capability set.
-pub const CAP_SYSLOG: u32 = 34;
+pub use umod_client::caps::{
+    effective as effective_caps, has as has_cap, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_SYSLOG,
+    CAP_SYS_ADMIN, CAP_SYS_MODULE,
+};
 
 /// A connection's peer as the kernel recorded it at connect.
 #[derive(Debug)]
@@ -178,43 +172,15 @@ pub fn of_pid(pid: u32) -> Option<Caller> {
     })
 }
 
-/// The effective capability set of process `pid` (`capget`, one system
-/// call).
-pub fn effective_caps(pid: u32) -> Option<u64> {
-    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
-    rustix::thread::capabilities(Some(pid))
-        .ok()
-        .map(|c| c.effective.bits())
-}
-
 /// Whether process `pid` holds `CAP_SYS_MODULE` in its effective set. A
 /// process that is gone, or a status we cannot read, holds nothing.
 pub fn has_cap_sys_module(pid: u32) -> bool {
     has_cap(pid, CAP_SYS_MODULE)
 }
 
-/// Whether process `pid` holds capability number `cap` in its effective set.
-pub fn has_cap(pid: u32, cap: u32) -> bool {
-    effective_caps(pid).is_some_and(|caps| caps & (1 << cap) != 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The `CapEff:` mask of a `/proc/PID/status` text.
-    fn cap_eff(status: &str) -> Option<u64> {
-        let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
-        u64::from_str_radix(line["CapEff:".len()..].trim(), 16).ok()
-    }
-
-    #[test]
-    fn capget_agrees_with_proc_status() {
-        let pid = std::process::id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        assert_eq!(effective_caps(pid), cap_eff(&status));
-        assert_eq!(effective_caps(0x7fff_fff0), None, "no such process");
-    }
 
     #[test]
     fn a_pidfd_tells_whether_its_process_still_runs() {

@@ -8,7 +8,7 @@ use umod_abi::{Errno, UTS_RELEASE};
 use umod_host::{Caller, FileCreds, Host, LoadOptions, Personality, ScratchSpace};
 
 use crate::creds::{Caps, Peer, CAP_SYSLOG, CAP_SYS_MODULE};
-use crate::protocol::{self, CallKind, LogLine, MapLine, Request, Response};
+use umod_client::protocol::{self, CallKind, LogLine, MapLine, Request, Response};
 
 /// Who a request comes from.
 pub enum Identity<'a> {

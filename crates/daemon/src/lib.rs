@@ -1,23 +1,22 @@
 //! The umod daemon: one module host for the whole machine behind a Unix
-//! socket, the versioned binary protocol it speaks ([`protocol`], see
-//! `docs/protocol.md`), who may do what ([`creds`], `docs/security.md`),
-//! what each caller may hold ([`limits`]), and the client the tools use
-//! ([`client`]).
+//! socket, speaking the protocol of `umod-client` (`docs/protocol.md`):
+//! who may do what ([`creds`], `docs/security.md`), what each caller may
+//! hold ([`limits`]), one connection ([`connection`]), requests served
+//! ([`dispatch`]), and the same dispatch for a host embedded in a
+//! process ([`embedded`]).
 
 #![warn(missing_docs)]
 
-pub mod client;
 pub mod connection;
 pub mod creds;
 pub mod dispatch;
+pub mod embedded;
 pub mod limits;
 pub mod listen;
-pub mod procmem;
-pub mod protocol;
-pub mod raw;
 pub mod server;
 mod sockopt;
 
-pub use client::{Client, ClientError, LoadReply};
+pub use embedded::Embedded;
 pub use limits::Limits;
-pub use server::{socket_path, tune_allocator, Daemon, DaemonConfig, StartError};
+pub use server::{tune_allocator, Daemon, DaemonConfig, StartError};
+pub use umod_client::{protocol, socket_path, Client, ClientError};

@@ -69,11 +69,11 @@ impl Default for Limits {
 impl Limits {
     /// What serving an unprivileged request of `len` bytes may take at
     /// most: the frame, its decoded copy, the caller's memory rebuilt in
-    /// whole pages (at most [`crate::protocol::MAX_REGIONS`] regions, each
+    /// whole pages (at most [`umod_client::protocol::MAX_REGIONS`] regions, each
     /// padded by two pages), and an answer that echoes what it may write,
     /// plus room for a text answer.
     pub fn request_cost(len: u32) -> u64 {
-        let regions_padding = crate::protocol::MAX_REGIONS as u64 * 2 * 4096;
+        let regions_padding = umod_client::protocol::MAX_REGIONS as u64 * 2 * 4096;
         4 * u64::from(len) + regions_padding + ANSWER_ROOM
     }
 

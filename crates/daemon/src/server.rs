@@ -14,7 +14,7 @@
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -250,18 +250,6 @@ impl Daemon {
             .map(|n| String::from_utf8_lossy(&n).into_owned())
             .collect::<Vec<_>>();
         Ok(removed)
-    }
-}
-
-/// The socket path: the explicit one, else `$UMOD_SOCKET`, else
-/// `/run/umod/umod.sock`.
-pub fn socket_path(explicit: Option<&Path>) -> PathBuf {
-    match explicit {
-        Some(p) => p.to_path_buf(),
-        None => std::env::var_os("UMOD_SOCKET")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/run/umod/umod.sock")),
     }
 }
 

@@ -7,7 +7,7 @@ use umod_abi::{Errno, KernelSym, QueryAnswer};
 
 use crate::caller::Caller;
 use crate::host::Host;
-use crate::user::ScratchSpace;
+use umod_abi::user::ScratchSpace;
 
 impl Host {
     /// `create_module` with a Rust name.

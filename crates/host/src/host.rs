@@ -14,8 +14,8 @@ use crate::exports::{ExportError, ExportTable, KernelSymbol};
 use crate::services::printk::DEFAULT_LOG_BUF_LEN;
 use crate::services::{builtin, proc, Kernel, LogRecord, KERN_WARNING};
 use crate::state::{Shared, State};
-use crate::user::UserMemory;
 use crate::window::{Window, WindowUsage, DEFAULT_WINDOW_SIZE};
+use umod_abi::user::UserMemory;
 
 /// How to build a [`Host`].
 #[derive(Clone, Debug)]

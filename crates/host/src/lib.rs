@@ -49,7 +49,6 @@ mod procfs;
 pub mod services;
 mod state;
 mod ticker;
-pub mod user;
 pub mod window;
 
 pub use caller::{Caller, FileCreds, Personality, MAY_READ, MAY_WRITE};
@@ -58,6 +57,6 @@ pub use host::{Host, HostConfig, HostSnapshot, ModuleSnapshot};
 pub use local_calls::LocalCalls;
 pub use oneshot::{LoadOptions, Loaded, LoadedImage, OneShotError};
 pub use services::LogRecord;
+pub use umod_abi::user::{self, Fault, ScratchSpace, UserMemory};
 pub use umod_abi::{Errno, QueryAnswer};
-pub use user::{Fault, ScratchSpace, UserMemory};
 pub use window::WindowUsage;

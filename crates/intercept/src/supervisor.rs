@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 use umod_abi::Errno;
-use umod_daemon::procmem::ProcessMemory;
-use umod_daemon::protocol::{Request, Response};
-use umod_daemon::raw::{self, Backend as CallBackend};
+use umod_client::forward::{self as raw, Backend as CallBackend};
+use umod_client::procmem::ProcessMemory;
+use umod_client::protocol::{Request, Response};
 
 use crate::filter::{self, SYS_OPEN, SYS_OPENAT, SYS_UNAME};
 use crate::sys;
@@ -19,9 +19,9 @@ use crate::sys;
 /// Where the intercepted calls go.
 pub enum Backend {
     /// The machine's daemon, and its socket (helper threads connect too).
-    Daemon(umod_daemon::Client, PathBuf),
+    Daemon(umod_client::Client, PathBuf),
     /// A private host in the supervisor.
-    Embedded(raw::Embedded),
+    Embedded(umod_daemon::Embedded),
 }
 
 impl Backend {
@@ -30,13 +30,13 @@ impl Backend {
     /// CAP_SYS_MODULE now, while `pid` still names the caller. Flags from a
     /// process without it are dropped, as the daemon refuses them.
     fn taint_sink(&self, pid: u32) -> Box<dyn FnOnce(u64) + Send> {
-        let privileged = || umod_daemon::creds::has_cap_sys_module(pid);
+        let privileged = || umod_client::caps::has(pid, umod_client::caps::CAP_SYS_MODULE);
         match self {
             Backend::Daemon(_, socket) => {
                 let privileged = privileged();
                 let socket = socket.clone();
                 Box::new(move |bits| {
-                    if let Ok(mut c) = umod_daemon::Client::connect(&socket) {
+                    if let Ok(mut c) = umod_client::Client::connect(&socket) {
                         let _ = c.add_taint(bits, Some((pid, privileged)));
                     }
                 })
@@ -143,7 +143,7 @@ pub fn exec(config: ExecConfig, mut backend: Backend) -> Result<i32, ExecError> 
     ));
     // Without CAP_SYS_ADMIN a process may only install a filter under
     // no_new_privs.
-    use umod_daemon::creds::{has_cap, CAP_SYS_ADMIN};
+    use umod_client::caps::{has as has_cap, CAP_SYS_ADMIN};
     let need_nnp = !has_cap(std::process::id(), CAP_SYS_ADMIN);
     let (ours, theirs) = UnixStream::pair()?;
 

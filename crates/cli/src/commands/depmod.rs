@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use umod_abi::{Errno, QueryAnswer, QM_MODULES};
-use umod_daemon::Client;
+use umod_client::Client;
 use umod_loader::insmod::ModuleCalls;
 use umod_loader::{module_name_from_path, ModuleObject};
 

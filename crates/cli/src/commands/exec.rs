@@ -4,8 +4,8 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use umod_daemon::raw::Embedded;
-use umod_daemon::{socket_path, Client};
+use umod_client::{socket_path, Client};
+use umod_daemon::Embedded;
 use umod_host::Host;
 use umod_intercept::{exec, Backend, ExecConfig};
 

@@ -3,8 +3,8 @@
 //! `--oneshot` by sending the object to the daemon.
 
 use umod_abi::UTS_RELEASE;
-use umod_daemon::protocol::LoadFlags;
-use umod_daemon::Client;
+use umod_client::protocol::LoadFlags;
+use umod_client::Client;
 use umod_loader::insmod::{self, InsmodError};
 use umod_loader::{module_name_from_path, LinkOptions, LoadError, ModuleObject};
 

@@ -3,7 +3,7 @@
 //! unused.
 
 use umod_abi::{Errno, QueryAnswer, QM_DEPS};
-use umod_daemon::Client;
+use umod_client::Client;
 use umod_loader::insmod::ModuleCalls;
 
 use crate::Failure;

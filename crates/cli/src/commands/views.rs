@@ -1,13 +1,13 @@
 //! The read-only views: `lsmod`, `ksyms`, `dmesg`, `cat`.
 
 use serde::Serialize;
-use umod_daemon::Client;
+use umod_client::Client;
 use umod_host::LogRecord;
 
 use crate::render;
 use crate::Failure;
 
-fn refused(tool: &str, e: umod_daemon::ClientError) -> Failure {
+fn refused(tool: &str, e: umod_client::ClientError) -> Failure {
     Failure::errno(tool.into(), e.errno(), e.to_string())
 }
 

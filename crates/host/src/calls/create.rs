@@ -5,7 +5,7 @@ use umod_abi::{Errno, ModuleHeader, PAGE_SIZE};
 
 use super::get_mod_name;
 use crate::state::{ImageFacts, Module, Shared, State};
-use crate::user::UserMemory;
+use umod_abi::user::UserMemory;
 
 /// Runs the checks of spec §2 in order (EPERM was checked by the caller)
 /// and returns the new entry's header address.

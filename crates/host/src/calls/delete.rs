@@ -12,7 +12,7 @@ use super::get_mod_name;
 use crate::pin::{self, Hold};
 use crate::services::KERN_WARNING;
 use crate::state::{Module, Shared, State, StateGuard};
-use crate::user::UserMemory;
+use umod_abi::user::UserMemory;
 
 /// How long freeing an entry waits, at a time, for its timers and /proc
 /// reads in progress to return (the watchdog bounds them).

@@ -15,8 +15,8 @@ use super::{get_mod_name, mod_bound};
 use crate::pin::{self, Hold};
 use crate::services::{KERN_ERR, KERN_INFO};
 use crate::state::{ImageFacts, Shared, State, StateGuard};
-use crate::user::UserMemory;
 use crate::window::Protection;
+use umod_abi::user::UserMemory;
 
 /// Size of an `exception_table_entry` on x86_64.
 const EX_ENTRY: u64 = 16;

@@ -3,7 +3,7 @@
 use umod_abi::KernelSym;
 
 use crate::state::{Shared, State};
-use crate::user::UserMemory;
+use umod_abi::user::UserMemory;
 
 /// Spec §6. With `table == 0`, the number of entries of every list entry
 /// (kernel included, queryable or not) plus one tag each. Otherwise writes

@@ -12,7 +12,7 @@ pub(crate) mod query;
 use umod_abi::{Errno, PAGE_SIZE};
 
 use crate::caller::{Caller, Personality};
-use crate::user::{read_cstr, UserMemory};
+use umod_abi::user::{read_cstr, UserMemory};
 
 /// `get_mod_name`: copies a module name from the caller.
 ///

@@ -7,7 +7,7 @@ use umod_abi::{
 use super::{get_mod_name, put_user_u64};
 use crate::caller::Personality;
 use crate::state::{Shared, State};
-use crate::user::UserMemory;
+use umod_abi::user::UserMemory;
 
 /// The target of a query: the kernel pseudo-module or a list entry.
 #[derive(Clone, Copy)]

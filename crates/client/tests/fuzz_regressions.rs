@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use umod_daemon::protocol::{Request, Response};
+use umod_client::protocol::{Request, Response};
 
 fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,7 +42,7 @@ fn a_flag_byte_other_than_0_or_1_is_refused() {
     // The first fuzz find: `Dmesg { clear }` with 0x3a for the flag decoded
     // as `true` and encoded back as 0x01.
     // (The input was version 1; the checked-in copy is version 2.)
-    let [v0, v1] = umod_daemon::protocol::VERSION.to_le_bytes();
+    let [v0, v1] = umod_client::protocol::VERSION.to_le_bytes();
     let err = Request::decode(&[v0, v1, 3, 0, 0x3a]).unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -151,8 +151,7 @@ pub fn forward(
     let needs_privilege = matches!(call, CallKind::Create | CallKind::Init | CallKind::Delete);
     let on_behalf_cap = on_behalf_of != 0
         && needs_privilege
-        && crate::creds::effective_caps(on_behalf_of)
-            .is_some_and(|caps| caps & (1 << crate::creds::CAP_SYS_MODULE) != 0);
+        && crate::caps::has(on_behalf_of, crate::caps::CAP_SYS_MODULE);
     if !still_valid() {
         return None;
     }
@@ -181,53 +180,4 @@ pub fn forward(
         Ok(_) => Errno::EPROTO.as_negative(),
         Err(e) => e.as_negative(),
     })
-}
-
-/// A private host in this process, serving the calls (`umod exec
-/// --embedded`), as the process that created it.
-pub struct Embedded {
-    /// The host (shared with helper threads of the supervisor).
-    pub host: std::sync::Arc<umod_host::Host>,
-    me: umod_host::Caller,
-    caps: crate::creds::Caps,
-    groups: Vec<u32>,
-}
-
-impl Embedded {
-    /// Wraps `host`; calls run with this process's credentials, narrowed to
-    /// the forwarded process's.
-    pub fn new(host: umod_host::Host) -> Embedded {
-        let pid = std::process::id();
-        let me = crate::creds::of_pid(pid).unwrap_or_else(umod_host::Caller::root);
-        let caps = crate::creds::Caps(crate::creds::effective_caps(pid).unwrap_or(0));
-        let groups = rustix::process::getgroups()
-            .map(|g| g.into_iter().map(|g| g.as_raw()).collect())
-            .unwrap_or_default();
-        Embedded {
-            host: std::sync::Arc::new(host),
-            me,
-            caps,
-            groups,
-        }
-    }
-
-    /// Whether this process (the host's owner) holds CAP_SYS_MODULE.
-    pub fn cap_sys_module(&self) -> bool {
-        self.me.cap_sys_module
-    }
-}
-
-impl Backend for Embedded {
-    fn request(&mut self, req: Request) -> Result<Response, Errno> {
-        let who = crate::dispatch::Requester::new(
-            crate::dispatch::Identity::Local {
-                caller: self.me,
-                caps: self.caps,
-                groups: self.groups.clone(),
-            },
-            u64::from(crate::protocol::DEFAULT_MAX_FRAME),
-            None,
-        );
-        Ok(crate::dispatch::dispatch(&self.host, &who, req))
-    }
 }

@@ -8,7 +8,7 @@
 //! [`ScratchSpace`], a small simulated address space made of page-granular
 //! regions holding their slices.
 
-use umod_abi::{PAGE_SIZE, TASK_SIZE};
+use crate::{PAGE_SIZE, TASK_SIZE};
 
 /// An access to caller memory that is not mapped (or not permitted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
