@@ -27,7 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Caller::root();
 
     // Modules see `greet` at a thunk inside the window.
-    let greet_addr = host.export("greet", greet as *const () as usize)?;
+    // SAFETY: greet is an extern "C" fn taking one integer, as the
+    // module's init calls it, and lives as long as the program.
+    let greet_addr = unsafe { host.export("greet", greet as *const () as usize) }?;
     println!("exported greet at {greet_addr:#x}");
 
     // The image: init calls greet(0xC0FFEE) and returns its result; the

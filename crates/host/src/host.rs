@@ -257,7 +257,12 @@ impl Host {
     /// Exports a function of the embedding program to modules under `name`.
     /// Modules see the address of a thunk inside the window, which jumps to
     /// `target`; that address is returned.
-    pub fn export(&self, name: &str, target: usize) -> Result<u64, ExportError> {
+    ///
+    /// # Safety
+    /// `target` is the address of a function with the C calling convention
+    /// that modules may call, with the arguments their code passes, for as
+    /// long as the host lives: module code jumps there as it is.
+    pub unsafe fn export(&self, name: &str, target: usize) -> Result<u64, ExportError> {
         let mut st = self.lock_for_export()?;
         st.kernel_symbols = None;
         st.exports
@@ -266,8 +271,12 @@ impl Host {
 
     /// Exports a function for GPL-licensed modules only: it is listed as
     /// `GPLONLY_<name>`, as 2.4 listed `EXPORT_SYMBOL_GPL` symbols.
-    pub fn export_gpl(&self, name: &str, target: usize) -> Result<u64, ExportError> {
-        self.export(&format!("GPLONLY_{name}"), target)
+    ///
+    /// # Safety
+    /// As for [`Host::export`].
+    pub unsafe fn export_gpl(&self, name: &str, target: usize) -> Result<u64, ExportError> {
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.export(&format!("GPLONLY_{name}"), target) }
     }
 
     /// Exports `size` zeroed bytes of data, allocated inside the window,

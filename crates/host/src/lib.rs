@@ -49,7 +49,7 @@ mod procfs;
 pub mod services;
 mod state;
 mod ticker;
-pub mod window;
+mod window;
 
 pub use caller::{Caller, FileCreds, Personality, MAY_READ, MAY_WRITE};
 pub use exports::{ExportError, KernelSymbol};
@@ -59,4 +59,4 @@ pub use oneshot::{LoadOptions, Loaded, LoadedImage, OneShotError};
 pub use services::LogRecord;
 pub use umod_abi::user::{self, Fault, ScratchSpace, UserMemory};
 pub use umod_abi::{Errno, QueryAnswer};
-pub use window::WindowUsage;
+pub use window::{WindowUsage, KERNEL_AREA_BYTES, WINDOW_LIMIT};

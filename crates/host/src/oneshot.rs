@@ -172,14 +172,18 @@ fn place(
     // Relocate straight into the block: no copy of the image anywhere.
     let idx = st.index_of_addr(addr).expect("just created");
     let block_size = st.modules[idx].block.size();
-    let relocated = sh
-        .window
-        .mapping()
-        .with_bytes_mut(addr, block_size, |block| {
-            let (image, tail) = block.split_at_mut(plan.size() as usize);
-            tail.fill(0);
-            plan.relocate_into(image, addr)
-        });
+    // SAFETY: the block was handed to this load just now, under the big
+    // lock it still holds: no module code runs in it, nothing else touches
+    // it.
+    let relocated = unsafe {
+        sh.window
+            .mapping()
+            .with_bytes_mut(addr, block_size, |block| {
+                let (image, tail) = block.split_at_mut(plan.size() as usize);
+                tail.fill(0);
+                plan.relocate_into(image, addr)
+            })
+    };
     let (header, relocations) = match relocated {
         Ok(done) => done,
         Err(e) => {

@@ -87,9 +87,9 @@ extern "C" fn host_fn(x: u64) -> i32 {
 #[test]
 fn module_calls_a_function_the_embedder_exported() {
     let host = host();
-    let thunk = host
-        .export("host_fn", host_fn as *const () as usize)
-        .unwrap();
+    // SAFETY: host_fn is an extern "C" fn taking one integer, as the
+    // module calls it.
+    let thunk = unsafe { host.export("host_fn", host_fn as *const () as usize) }.unwrap();
     let usage = host.window_usage();
     assert!(
         thunk >= usage.base + usage.capacity && thunk < 0x8000_0000,
@@ -103,8 +103,9 @@ fn module_calls_a_function_the_embedder_exported() {
     })
     .unwrap();
     assert_eq!(SEEN_BY_HOST_FN.load(Ordering::SeqCst), 0xfeed);
+    // SAFETY: refused (a duplicate name), so never called.
     assert_eq!(
-        host.export("host_fn", 0),
+        unsafe { host.export("host_fn", 0) },
         Err(umod_host::ExportError::Duplicate("host_fn".into()))
     );
 }
@@ -239,8 +240,8 @@ fn module_code_calling_back_into_its_host_is_served() {
         .unwrap(),
     );
     *REENTRANT.lock().unwrap() = Some(host.clone());
-    let thunk = host
-        .export("call_back", calls_back_into_the_host as *const () as usize)
+    // SAFETY: an extern "C" fn taking one integer, as the module calls it.
+    let thunk = unsafe { host.export("call_back", calls_back_into_the_host as *const () as usize) }
         .unwrap();
     install(&host, "reenter", |_| {
         let mut b = ImageBuilder::new("reenter");

@@ -378,8 +378,9 @@ fn unresolved_and_gpl_only_symbols() {
     );
     // A GPL-only kernel export is refused to a module without a GPL licence.
     extern "C" fn gpl_only() {}
-    host.export_gpl("printx", gpl_only as *const () as usize)
-        .unwrap();
+    // SAFETY: a C function without arguments; the module is refused
+    // before it could call it.
+    unsafe { host.export_gpl("printx", gpl_only as *const () as usize) }.unwrap();
     let mut proprietary = object.clone();
     let license = proprietary
         .windows(11)

@@ -4,8 +4,8 @@ mod common;
 use common::*;
 
 use umod_abi::PAGE_SIZE;
-use umod_host::window::{KERNEL_AREA_BYTES, WINDOW_LIMIT};
 use umod_host::{Host, HostConfig};
+use umod_host::{KERNEL_AREA_BYTES, WINDOW_LIMIT};
 
 fn sized(window_size: u64) -> std::io::Result<Host> {
     Host::with_config(HostConfig {

@@ -1,7 +1,7 @@
 //! Launching the program under the filter, and serving its notifications.
 
 use std::ffi::{CString, OsString};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -147,18 +147,22 @@ pub fn exec(config: ExecConfig, mut backend: Backend) -> Result<i32, ExecError> 
     let need_nnp = !has_cap(std::process::id(), CAP_SYS_ADMIN);
     let (ours, theirs) = UnixStream::pair()?;
 
-    let pid = sys::fork()?;
+    // The exec failure message is made before forking: the child may not
+    // allocate (the errno's text is a static string).
+    let exec_failed = format!("umod exec: {}: ", path.to_string_lossy());
+    let exec_args = sys::ExecArgs::new(path, argv, env);
+    // SAFETY: from here to exec the child makes only system calls through
+    // rustix and libc, on data made before the fork.
+    let pid = unsafe { sys::fork() }?;
     if pid == 0 {
-        // The child: only system calls from here to exec.
-        drop(ours);
-        let fd = theirs.as_raw_fd();
+        let fd = theirs.as_fd();
         if need_nnp && sys::set_no_new_privs().is_err() {
             sys::write_all(fd, b"E");
             sys::exit_child(127);
         }
         match sys::install_filter(&program) {
             Ok(listener) => {
-                if sys::send_fd(fd, listener).is_err() {
+                if sys::send_fd(fd, listener.as_fd()).is_err() {
                     sys::exit_child(127);
                 }
             }
@@ -168,13 +172,16 @@ pub fn exec(config: ExecConfig, mut backend: Backend) -> Result<i32, ExecError> 
                 sys::exit_child(127);
             }
         }
-        let err = sys::execve(&path, &argv, &env);
-        let msg = format!("umod exec: {}: {err}\n", path.to_string_lossy());
-        sys::write_all(2, msg.as_bytes());
+        let err = exec_args.exec();
+        let stderr = std::io::stderr();
+        sys::write_all(stderr.as_fd(), exec_failed.as_bytes());
+        let text = Errno(err.raw_os_error().unwrap_or(0)).description();
+        sys::write_all(stderr.as_fd(), text.as_bytes());
+        sys::write_all(stderr.as_fd(), b"\n");
         sys::exit_child(127);
     }
     drop(theirs);
-    let listener = match sys::recv_fd(ours.as_raw_fd()) {
+    let listener = match sys::recv_fd(ours.as_fd()) {
         Ok(l) => l,
         Err(_) => {
             let mut why = [0u8; 2];
@@ -254,7 +261,7 @@ fn serve(
     let _ = watcher.join();
     // The program is gone; serve what it left under the filter.
     loop {
-        let (readable, hung_up) = sys::poll_in(listener.as_raw_fd(), 50)?;
+        let (readable, hung_up) = sys::poll_in(listener.as_fd(), 50)?;
         if readable {
             if let Ok(n) = sys::notif_recv(listener) {
                 handle(listener, &n, config, backend);

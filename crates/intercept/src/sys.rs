@@ -1,11 +1,13 @@
 //! The system calls `umod exec` needs: fork and exec, installing a
 //! seccomp filter with a notification listener, passing that descriptor
 //! across, and the notification ioctls. Every `unsafe` block of the crate
-//! is here.
+//! is here; what rustix offers safely (descriptor passing, waiting,
+//! polling, pipes, memory files, uname) goes through rustix.
 
 use std::ffi::CString;
-use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// A classic BPF instruction (`struct sock_filter`).
 pub type Insn = libc::sock_filter;
@@ -19,9 +21,13 @@ fn check(r: libc::c_int) -> io::Result<libc::c_int> {
 }
 
 /// `fork()`: `Ok(0)` in the child, the child's pid in the parent.
-pub fn fork() -> io::Result<libc::pid_t> {
-    // SAFETY: the child only makes async-signal-safe system calls until it
-    // execs or _exits (see `child_main`).
+///
+/// # Safety
+/// The process may have other threads, so until it execs or `_exit`s the
+/// child may only make async-signal-safe calls: no allocation, no lock,
+/// nothing that runs destructors.
+pub unsafe fn fork() -> io::Result<libc::pid_t> {
+    // SAFETY: the caller keeps the child to async-signal-safe calls.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         Err(io::Error::last_os_error())
@@ -33,13 +39,12 @@ pub fn fork() -> io::Result<libc::pid_t> {
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: lets an unprivileged process install a
 /// seccomp filter.
 pub fn set_no_new_privs() -> io::Result<()> {
-    // SAFETY: plain prctl with integer arguments.
-    check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }).map(drop)
+    Ok(rustix::thread::set_no_new_privs(true)?)
 }
 
 /// Installs `program` as this thread's seccomp filter (inherited across
 /// fork, clone and exec) and returns its notification listener.
-pub fn install_filter(program: &[Insn]) -> io::Result<RawFd> {
+pub fn install_filter(program: &[Insn]) -> io::Result<OwnedFd> {
     let prog = libc::sock_fprog {
         len: program.len() as u16,
         filter: program.as_ptr() as *mut Insn,
@@ -55,92 +60,86 @@ pub fn install_filter(program: &[Insn]) -> io::Result<RawFd> {
         )
     };
     if fd < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(fd as RawFd)
+        return Err(io::Error::last_os_error());
     }
+    // SAFETY: the kernel just made this descriptor for us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
-
-/// A message of one byte (`byte`) whose control data lives in `space`
-/// (`controllen` bytes of it).
-fn one_byte_message(
-    byte: &mut [u8; 1],
-    iov: &mut libc::iovec,
-    space: &mut [u8; 64],
-    controllen: usize,
-) -> libc::msghdr {
-    *iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: msghdr is plain data, and all zeroes is an empty one.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = space.as_mut_ptr().cast();
-    msg.msg_controllen = controllen;
-    msg
-}
-
-const NO_IOV: libc::iovec = libc::iovec {
-    iov_base: std::ptr::null_mut(),
-    iov_len: 0,
-};
 
 /// Sends descriptor `fd` (and one byte) over the Unix socket `sock`.
-pub fn send_fd(sock: RawFd, fd: RawFd) -> io::Result<()> {
-    let (mut byte, mut iov, mut space) = ([0u8; 1], NO_IOV, [0u8; 64]);
-    // SAFETY: CMSG_SPACE only computes a size.
-    let controllen = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
-    let msg = one_byte_message(&mut byte, &mut iov, &mut space, controllen);
-    // SAFETY: the control buffer is set up as cmsg(3) says; CMSG_* only
-    // compute offsets inside `space`, which is large enough.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
-        if libc::sendmsg(sock, &msg, 0) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
+pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>) -> io::Result<()> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    let fds = [fd];
+    control.push(SendAncillaryMessage::ScmRights(&fds));
+    rustix::net::sendmsg(
+        sock,
+        &[IoSlice::new(b"F")],
+        &mut control,
+        SendFlags::empty(),
+    )?;
     Ok(())
 }
 
 /// Receives a descriptor sent with [`send_fd`].
-pub fn recv_fd(sock: RawFd) -> io::Result<OwnedFd> {
-    let (mut byte, mut iov, mut space) = ([0u8; 1], NO_IOV, [0u8; 64]);
-    let mut msg = one_byte_message(&mut byte, &mut iov, &mut space, 64);
-    // SAFETY: as for `send_fd`; the received descriptor is new and ours.
-    unsafe {
-        let n = libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC);
-        if n < 0 {
-            return Err(io::Error::last_os_error());
+pub fn recv_fd(sock: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = RecvAncillaryBuffer::new(&mut space);
+    let mut byte = [0u8; 1];
+    let got = rustix::net::recvmsg(
+        sock,
+        &mut [IoSliceMut::new(&mut byte)],
+        &mut control,
+        RecvFlags::CMSG_CLOEXEC,
+    )?;
+    let mut received = None;
+    for message in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(mut fds) = message {
+            received = received.or_else(|| fds.next());
         }
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if n == 0 || cmsg.is_null() || (*cmsg).cmsg_type != libc::SCM_RIGHTS {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "no descriptor received",
-            ));
-        }
-        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>());
-        Ok(OwnedFd::from_raw_fd(fd))
+    }
+    match received {
+        Some(fd) if got.bytes == 1 => Ok(fd),
+        _ => Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "no descriptor received",
+        )),
     }
 }
 
-/// `execve(path, argv, envp)` with the current environment; returns only
-/// on failure.
-pub fn execve(path: &CString, argv: &[CString], env: &[CString]) -> io::Error {
-    let mut argv_p: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    argv_p.push(std::ptr::null());
-    let mut env_p: Vec<*const libc::c_char> = env.iter().map(|a| a.as_ptr()).collect();
-    env_p.push(std::ptr::null());
-    // SAFETY: NUL-terminated strings and NULL-terminated arrays built above,
-    // alive for the call.
-    unsafe { libc::execve(path.as_ptr(), argv_p.as_ptr(), env_p.as_ptr()) };
-    io::Error::last_os_error()
+/// What `execve` needs, made before forking (the child may not allocate).
+pub struct ExecArgs {
+    path: CString,
+    _strings: (Vec<CString>, Vec<CString>),
+    argv: Vec<*const libc::c_char>,
+    env: Vec<*const libc::c_char>,
+}
+
+impl ExecArgs {
+    /// The program at `path` with `argv` and environment `env`.
+    pub fn new(path: CString, argv: Vec<CString>, env: Vec<CString>) -> ExecArgs {
+        let pointers = |v: &[CString]| {
+            let mut p: Vec<*const libc::c_char> = v.iter().map(|a| a.as_ptr()).collect();
+            p.push(std::ptr::null());
+            p
+        };
+        ExecArgs {
+            argv: pointers(&argv),
+            env: pointers(&env),
+            path,
+            _strings: (argv, env),
+        }
+    }
+
+    /// `execve`: returns only on failure.
+    pub fn exec(&self) -> io::Error {
+        // SAFETY: NUL-terminated strings and NULL-terminated arrays of
+        // pointers into them, all owned by `self` and alive for the call.
+        unsafe { libc::execve(self.path.as_ptr(), self.argv.as_ptr(), self.env.as_ptr()) };
+        io::Error::last_os_error()
+    }
 }
 
 /// `_exit(code)`: leaves a forked child without running anything of the
@@ -150,45 +149,41 @@ pub fn exit_child(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Writes raw bytes to a descriptor (the child reports its failure).
-pub fn write_all(fd: RawFd, bytes: &[u8]) {
-    // SAFETY: `bytes` is valid for reads of its length.
-    unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+/// Writes raw bytes to a descriptor (the child reports its failure): one
+/// system call, nothing else.
+pub fn write_all(fd: BorrowedFd<'_>, bytes: &[u8]) {
+    let _ = rustix::io::write(fd, bytes);
+}
+
+fn pid(pid: libc::pid_t) -> io::Result<rustix::process::Pid> {
+    rustix::process::Pid::from_raw(pid).ok_or_else(|| io::Error::from_raw_os_error(libc::ECHILD))
 }
 
 /// `waitpid(pid, WNOHANG)`: the raw status once the child has ended.
-pub fn try_wait(pid: libc::pid_t) -> io::Result<Option<i32>> {
-    let mut status = 0;
-    // SAFETY: `status` is a valid out-pointer.
-    let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-    match r {
-        0 => Ok(None),
-        r if r < 0 => Err(io::Error::last_os_error()),
-        _ => Ok(Some(status)),
-    }
+pub fn try_wait(child: libc::pid_t) -> io::Result<Option<i32>> {
+    use rustix::process::{waitpid, WaitOptions};
+    Ok(waitpid(Some(pid(child)?), WaitOptions::NOHANG)?.map(|(_, status)| status.as_raw()))
 }
 
 /// Waits up to `timeout_ms` for `fd` to be readable; returns (readable, hung up).
-pub fn poll_in(fd: RawFd, timeout_ms: i32) -> io::Result<(bool, bool)> {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
+pub fn poll_in(fd: BorrowedFd<'_>, timeout_ms: i32) -> io::Result<(bool, bool)> {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    let timeout = Timespec {
+        tv_sec: i64::from(timeout_ms / 1000),
+        tv_nsec: i64::from(timeout_ms % 1000) * 1_000_000,
     };
-    // SAFETY: one valid pollfd.
-    let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok((false, false))
-        } else {
-            Err(e)
-        };
+    match poll(&mut fds, Some(&timeout)) {
+        Ok(_) => {
+            let r = fds[0].revents();
+            Ok((
+                r.contains(PollFlags::IN),
+                r.intersects(PollFlags::HUP | PollFlags::ERR),
+            ))
+        }
+        Err(rustix::io::Errno::INTR) => Ok((false, false)),
+        Err(e) => Err(e.into()),
     }
-    Ok((
-        p.revents & libc::POLLIN != 0,
-        p.revents & (libc::POLLHUP | libc::POLLERR) != 0,
-    ))
 }
 
 /// A received notification.
@@ -284,11 +279,7 @@ pub fn notif_sync_wakeup(listener: &OwnedFd) {
 
 /// A memory file holding `bytes`, positioned at its start.
 pub fn memfd_with(name: &str, bytes: &[u8]) -> io::Result<OwnedFd> {
-    let name = CString::new(name).expect("no NUL");
-    // SAFETY: a NUL-terminated name; the new descriptor is ours.
-    let fd = check(unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) })?;
-    // SAFETY: `fd` was just created and is owned by nobody else.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC)?;
     let mut file = std::fs::File::from(fd);
     use std::io::{Seek, Write};
     file.write_all(bytes)?;
@@ -298,28 +289,22 @@ pub fn memfd_with(name: &str, bytes: &[u8]) -> io::Result<OwnedFd> {
 
 /// This machine's `uname` as the 390 bytes of `struct utsname`.
 pub fn uname_bytes() -> io::Result<[u8; 390]> {
-    // SAFETY: utsname is plain data, zeroed is a valid value, and uname
-    // fills it.
-    let u = unsafe {
-        let mut u: libc::utsname = std::mem::zeroed();
-        check(libc::uname(&mut u))?;
-        u
-    };
+    let u = rustix::system::uname();
     let mut out = [0u8; 390];
     for (i, field) in [
-        u.sysname,
-        u.nodename,
-        u.release,
-        u.version,
-        u.machine,
-        u.domainname,
+        u.sysname(),
+        u.nodename(),
+        u.release(),
+        u.version(),
+        u.machine(),
+        u.domainname(),
     ]
     .iter()
     .enumerate()
     {
-        for (k, c) in field.iter().enumerate() {
-            out[i * 65 + k] = *c as u8;
-        }
+        let bytes = field.to_bytes();
+        let n = bytes.len().min(64);
+        out[i * 65..i * 65 + n].copy_from_slice(&bytes[..n]);
     }
     Ok(out)
 }
@@ -356,26 +341,18 @@ pub fn wake(thread: libc::pthread_t) {
 }
 
 /// `waitpid(pid, 0)`: blocks until the child ends; its raw status.
-pub fn wait(pid: libc::pid_t) -> io::Result<i32> {
-    let mut status = 0;
+pub fn wait(child: libc::pid_t) -> io::Result<i32> {
+    use rustix::process::{waitpid, WaitOptions};
     loop {
-        // SAFETY: `status` is a valid out-pointer.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r >= 0 {
-            return Ok(status);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
+        match waitpid(Some(pid(child)?), WaitOptions::empty()) {
+            Ok(Some((_, status))) => return Ok(status.as_raw()),
+            Ok(None) | Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
 }
 
 /// A pipe: (read end, write end), close-on-exec.
 pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills the two-element array with new descriptors.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
-    // SAFETY: both descriptors were just created and are ours alone.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    Ok(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
 }

@@ -91,11 +91,6 @@ impl FirstFit {
         self.blocks -= 1;
     }
 
-    /// Region size in pages.
-    pub fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
     /// Pages held by blocks, guard pages included.
     pub fn in_use(&self) -> u64 {
         self.in_use
@@ -112,6 +107,7 @@ impl FirstFit {
     }
 
     /// The free runs as (first page, pages), lowest first.
+    #[cfg(test)]
     pub fn free_runs(&self) -> Vec<(u64, u64)> {
         self.free.iter().map(|(&s, &l)| (s, l)).collect()
     }

@@ -287,14 +287,21 @@ impl Mapping {
     }
 
     /// Runs `f` on `[addr, addr + len)` as a mutable slice: for building a
-    /// module image in place, in a block that belongs to the caller alone
-    /// (no module code runs in it yet).
-    pub fn with_bytes_mut<R>(&self, addr: u64, len: u64, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    /// module image in place.
+    ///
+    /// # Safety
+    /// Nothing else reads or writes those bytes while `f` runs: they are a
+    /// block just handed to the caller, in which no module code runs yet,
+    /// and no other call of this function covers them.
+    pub unsafe fn with_bytes_mut<R>(
+        &self,
+        addr: u64,
+        len: u64,
+        f: impl FnOnce(&mut [u8]) -> R,
+    ) -> R {
         let p = self.host_ptr(addr, len);
-        // SAFETY: in bounds of the host view, which is always writable.
-        // The host touches window memory only through raw copies made
-        // under its big lock, which the caller holds, so no other
-        // reference to these bytes exists while `f` runs.
+        // SAFETY: in bounds of the host view, which is always writable;
+        // the caller guarantees the bytes are its alone while `f` runs.
         let bytes = unsafe { std::slice::from_raw_parts_mut(p, len as usize) };
         f(bytes)
     }
