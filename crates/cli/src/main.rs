@@ -189,10 +189,15 @@ enum Command {
         /// The path.
         path: String,
     },
-    /// Print the compiler flags that build a module against the kit.
+    /// Print the compiler flags that build a module against the kit (its
+    /// headers travel inside umod and are unpacked to a cache directory).
     ///
     /// Example: gcc $(umod cflags) -c hello.c
-    Cflags,
+    Cflags {
+        /// Unpack the kit's headers here instead of the cache directory.
+        #[arg(long, value_name = "DIR")]
+        kit_dir: Option<PathBuf>,
+    },
     /// Run an unmodified program whose module syscalls (174-178) umod serves.
     ///
     /// Example: umod exec --embedded --uname-release 2.4.32 -- ./old-insmod hello.o
@@ -244,7 +249,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Demo => commands::demo::run().map_err(Failure::new),
         Command::Serve { limits } => commands::serve::run(socket, &limits).map_err(Failure::new),
-        Command::Cflags => commands::cflags::run().map_err(Failure::new),
+        Command::Cflags { kit_dir } => {
+            commands::cflags::run(kit_dir.as_deref()).map_err(Failure::new)
+        }
         Command::Modinfo { field, file } => {
             commands::modinfo::run(&file, field.as_deref()).map_err(Failure::new)
         }

@@ -3,6 +3,9 @@
 mod common;
 use common::*;
 
+use std::path::Path;
+use std::process::Command;
+
 #[test]
 fn insmod_lsmod_rmmod_round_trip() {
     let d = Daemon::start("round-trip");
@@ -157,9 +160,14 @@ fn modinfo_cflags_and_help() {
     assert!(d
         .fails(&["modinfo", "nosuch.o"])
         .starts_with("modinfo: nosuch.o: "));
-    let flags = d.ok(&["cflags"]);
+    let out = Command::new(umod())
+        .arg("cflags")
+        .env("XDG_CACHE_HOME", d.dir.join("cache"))
+        .output()
+        .unwrap();
+    let flags = String::from_utf8_lossy(&out.stdout);
     assert!(
-        flags.contains("-mcmodel=kernel") && flags.contains("kit/include"),
+        flags.contains("-mcmodel=kernel") && flags.contains("/cache/umod/kit-"),
         "{flags}"
     );
     for cmd in [
@@ -275,4 +283,70 @@ fn socket_mode_and_depmod_errors() {
     assert!(d
         .fails(&["depmod", "-b", "/nonexistent/dir"])
         .starts_with("depmod: /nonexistent/dir: "));
+}
+
+#[test]
+fn an_installed_umod_carries_its_kit() {
+    // The binary copied where no checkout is, run with a home of its own
+    // and nothing of the build's environment.
+    let dir = scratch_dir("installed");
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::copy(UMOD_BUILT, bin.join("umod")).unwrap();
+    let home = dir.join("home");
+    std::fs::create_dir(&home).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(bin.join("umod"))
+            .args(args)
+            .env_clear()
+            .env("HOME", &home)
+            .env("PATH", "/usr/bin:/bin")
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "umod {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    std::fs::write(
+        dir.join("hello.c"),
+        "#include <linux/module.h>\n#include <linux/kernel.h>\n\
+         MODULE_LICENSE(\"GPL\");\n\
+         int init_module(void) { printk(KERN_INFO \"hi\\n\"); return 0; }\n\
+         void cleanup_module(void) {}\n",
+    )
+    .unwrap();
+    let compile = |flags: &str, out: &str| {
+        let st = Command::new("gcc")
+            .args(flags.split_whitespace())
+            .args(["-c", "hello.c", "-o", out])
+            .current_dir(&dir)
+            .status()
+            .unwrap();
+        assert!(st.success(), "gcc {flags}");
+    };
+    // The cache under the home directory.
+    let flags = run(&["cflags"]);
+    let include = flags
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .strip_prefix("-I")
+        .unwrap();
+    assert!(
+        include.starts_with(home.join(".cache/umod/kit-").to_str().unwrap()),
+        "{flags}"
+    );
+    assert!(Path::new(include).join("linux/module.h").exists());
+    compile(&flags, "hello.o");
+    assert_eq!(run(&["modinfo", "-F", "license", "hello.o"]), "GPL\n");
+    // Or wherever --kit-dir says.
+    let kit = dir.join("kit");
+    let flags = run(&["cflags", "--kit-dir", kit.to_str().unwrap()]);
+    assert!(flags.starts_with(&format!("-I{}", kit.canonicalize().unwrap().display())));
+    compile(&flags, "hello2.o");
+    let _ = std::fs::remove_dir_all(&dir);
 }

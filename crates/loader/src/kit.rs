@@ -5,18 +5,65 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The kit's include directory (`kit/include` in the source tree).
+/// The headers, built into the crate (see `build.rs`).
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/kit_files.rs"));
+}
+
+pub use embedded::FILES;
+
+/// The kit's include directory in the source tree (`kit/include`): for
+/// builds and tests inside the checkout. An installed binary unpacks
+/// [`FILES`] instead (see [`unpack`]).
 pub fn include_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../kit/include")
 }
 
-/// Flags for `gcc -c` that build a 2.4-style module against the kit: the
-/// kernel code model (every address the module sees is below 2 GiB),
-/// freestanding, and nothing that needs symbols the host does not export
-/// (`__stack_chk_fail`, `__fentry__`, return thunks).
+/// Writes the kit's headers under `dir` (made if missing), rewriting any
+/// that differ; returns `dir`.
+pub fn unpack(dir: &Path) -> io::Result<PathBuf> {
+    for (rel, bytes) in FILES {
+        let path = dir.join(rel);
+        if std::fs::read(&path).ok().as_deref() == Some(*bytes) {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        // Written beside, then renamed: a compiler running meanwhile reads
+        // the old header or the new one, never half of one.
+        let tmp = path.with_extension(format!("h.{}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(dir.to_path_buf())
+}
+
+/// A short fingerprint of the embedded headers, so that a cache of them is
+/// one per kit.
+pub fn fingerprint() -> String {
+    // FNV-1a over every path and content: stable across builds and runs.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (rel, bytes) in FILES {
+        for b in rel.bytes().chain([0]).chain(bytes.iter().copied()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Flags for `gcc -c` that build a 2.4-style module against the kit in the
+/// source tree (see [`cflags_for`]).
 pub fn cflags() -> Vec<String> {
     let include = include_dir();
-    let include = include.canonicalize().unwrap_or(include);
+    cflags_for(&include.canonicalize().unwrap_or(include))
+}
+
+/// Flags for `gcc -c` that build a 2.4-style module against the kit's
+/// headers in `include`: the kernel code model (every address the module
+/// sees is below 2 GiB), freestanding, and nothing that needs symbols the
+/// host does not export (`__stack_chk_fail`, `__fentry__`, return thunks).
+pub fn cflags_for(include: &Path) -> Vec<String> {
     vec![
         format!("-I{}", include.display()),
         "-D__KERNEL__".into(),
@@ -97,3 +144,32 @@ pub const CODE_MODELS: [CodeModel; 7] = [
         flags: &["-mcmodel=large", "-fPIC"],
     },
 ];
+
+#[cfg(test)]
+mod kit_tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_headers_are_the_source_trees_and_unpack_whole() {
+        assert!(FILES.iter().any(|(rel, _)| *rel == "linux/module.h"));
+        for (rel, bytes) in FILES {
+            assert_eq!(
+                std::fs::read(include_dir().join(rel)).unwrap(),
+                *bytes,
+                "{rel}"
+            );
+        }
+        let dir = std::env::temp_dir().join(format!("umod-kit-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        unpack(&dir).unwrap();
+        // A damaged header is rewritten; the others are left alone.
+        std::fs::write(dir.join("linux/module.h"), b"broken").unwrap();
+        unpack(&dir).unwrap();
+        for (rel, bytes) in FILES {
+            assert_eq!(std::fs::read(dir.join(rel)).unwrap(), *bytes, "{rel}");
+        }
+        assert_eq!(fingerprint(), fingerprint());
+        assert_eq!(fingerprint().len(), 16);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
