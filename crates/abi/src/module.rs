@@ -6,60 +6,74 @@
 //! are header, and a member counts as present only when it lies wholly
 //! inside that many bytes ([`ModuleHeader::member_present`]).
 
-/// Byte offsets of the members of `struct module` on x86_64 (spec §1.1).
+use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
+
+#[cfg(not(target_endian = "little"))]
+compile_error!("the 2.4 module ABI here is x86_64's: little endian");
+
+/// Byte offsets of the members of `struct module` on x86_64 (spec §1.1),
+/// taken from [`ModuleHeader`], the one definition.
 pub mod offsets {
+    use super::ModuleHeader;
+    use core::mem::offset_of;
+
     /// `unsigned long size_of_struct`
-    pub const SIZE_OF_STRUCT: usize = 0;
+    pub const SIZE_OF_STRUCT: usize = offset_of!(ModuleHeader, size_of_struct);
     /// `struct module *next`
-    pub const NEXT: usize = 8;
+    pub const NEXT: usize = offset_of!(ModuleHeader, next);
     /// `const char *name`
-    pub const NAME: usize = 16;
+    pub const NAME: usize = offset_of!(ModuleHeader, name);
     /// `unsigned long size`
-    pub const SIZE: usize = 24;
+    pub const SIZE: usize = offset_of!(ModuleHeader, size);
     /// `atomic_t uc.usecount` (4 bytes, padded to 8)
-    pub const USECOUNT: usize = 32;
+    pub const USECOUNT: usize = offset_of!(ModuleHeader, usecount);
     /// `unsigned long flags`
-    pub const FLAGS: usize = 40;
+    pub const FLAGS: usize = offset_of!(ModuleHeader, flags);
     /// `unsigned nsyms`
-    pub const NSYMS: usize = 48;
+    pub const NSYMS: usize = offset_of!(ModuleHeader, nsyms);
     /// `unsigned ndeps`
-    pub const NDEPS: usize = 52;
+    pub const NDEPS: usize = offset_of!(ModuleHeader, ndeps);
     /// `struct module_symbol *syms`
-    pub const SYMS: usize = 56;
+    pub const SYMS: usize = offset_of!(ModuleHeader, syms);
     /// `struct module_ref *deps`
-    pub const DEPS: usize = 64;
+    pub const DEPS: usize = offset_of!(ModuleHeader, deps);
     /// `struct module_ref *refs`
-    pub const REFS: usize = 72;
+    pub const REFS: usize = offset_of!(ModuleHeader, refs);
     /// `int (*init)(void)`
-    pub const INIT: usize = 80;
+    pub const INIT: usize = offset_of!(ModuleHeader, init);
     /// `void (*cleanup)(void)`
-    pub const CLEANUP: usize = 88;
+    pub const CLEANUP: usize = offset_of!(ModuleHeader, cleanup);
     /// `const struct exception_table_entry *ex_table_start`
-    pub const EX_TABLE_START: usize = 96;
+    pub const EX_TABLE_START: usize = offset_of!(ModuleHeader, ex_table_start);
     /// `ex_table_end`
-    pub const EX_TABLE_END: usize = 104;
+    pub const EX_TABLE_END: usize = offset_of!(ModuleHeader, ex_table_end);
     /// `persist_start`: the first optional member
-    pub const PERSIST_START: usize = 112;
+    pub const PERSIST_START: usize = offset_of!(ModuleHeader, persist_start);
     /// `persist_end`
-    pub const PERSIST_END: usize = 120;
+    pub const PERSIST_END: usize = offset_of!(ModuleHeader, persist_end);
     /// `int (*can_unload)(void)`
-    pub const CAN_UNLOAD: usize = 128;
+    pub const CAN_UNLOAD: usize = offset_of!(ModuleHeader, can_unload);
     /// `int runsize` (4 bytes, padded to 8)
-    pub const RUNSIZE: usize = 136;
+    pub const RUNSIZE: usize = offset_of!(ModuleHeader, runsize);
     /// `kallsyms_start`
-    pub const KALLSYMS_START: usize = 144;
+    pub const KALLSYMS_START: usize = offset_of!(ModuleHeader, kallsyms_start);
     /// `kallsyms_end`
-    pub const KALLSYMS_END: usize = 152;
+    pub const KALLSYMS_END: usize = offset_of!(ModuleHeader, kallsyms_end);
     /// `archdata_start`
-    pub const ARCHDATA_START: usize = 160;
+    pub const ARCHDATA_START: usize = offset_of!(ModuleHeader, archdata_start);
     /// `archdata_end`
-    pub const ARCHDATA_END: usize = 168;
+    pub const ARCHDATA_END: usize = offset_of!(ModuleHeader, archdata_end);
     /// `kernel_data`
-    pub const KERNEL_DATA: usize = 176;
+    pub const KERNEL_DATA: usize = offset_of!(ModuleHeader, kernel_data);
 }
 
 /// `sizeof(struct module)` on x86_64.
-pub const MODULE_HEADER_SIZE: usize = 184;
+pub const MODULE_HEADER_SIZE: usize = core::mem::size_of::<ModuleHeader>();
+
+const _: () = assert!(
+    MODULE_HEADER_SIZE == 184,
+    "struct module is 184 bytes on x86_64"
+);
 
 /// Smallest `size_of_struct` `init_module` accepts: `offsetof(persist_start)`.
 pub const MIN_SIZE_OF_STRUCT: u64 = offsets::PERSIST_START as u64;
@@ -67,10 +81,15 @@ pub const MIN_SIZE_OF_STRUCT: u64 = offsets::PERSIST_START as u64;
 /// Largest `size_of_struct` `init_module` accepts: `184 + 16 * sizeof(void *)`.
 pub const MAX_SIZE_OF_STRUCT: u64 = MODULE_HEADER_SIZE as u64 + 16 * 8;
 
-/// The decoded members of a `struct module` (x86_64 layout).
+/// `struct module` (x86_64 layout): the one definition, read and written
+/// as plain bytes; the C headers (the kit's `<linux/module.h>`, `umod.h`)
+/// are checked against it member by member (`tests/c_headers.rs`).
 ///
 /// Pointers are plain `u64` addresses in the module host's address space.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct ModuleHeader {
     /// Header size the image uses.
     pub size_of_struct: u64,
@@ -80,8 +99,10 @@ pub struct ModuleHeader {
     pub name: u64,
     /// Size of the module image in bytes.
     pub size: u64,
-    /// `uc.usecount`, a 4-byte atomic (the 4 padding bytes are dropped).
+    /// `uc.usecount`, a 4-byte atomic.
     pub usecount: i32,
+    /// The rest of the `uc` union (`long pad`): zero.
+    pub uc_pad: u32,
     /// `MOD_*` bits.
     pub flags: u64,
     /// Number of `module_symbol` entries at `syms`.
@@ -110,6 +131,8 @@ pub struct ModuleHeader {
     pub can_unload: u64,
     /// Optional, informational: offset of the first init section.
     pub runsize: i32,
+    /// Padding after `runsize`: zero.
+    pub runsize_pad: u32,
     /// Optional: kallsyms data start.
     pub kallsyms_start: u64,
     /// Optional: kallsyms data end.
@@ -122,79 +145,21 @@ pub struct ModuleHeader {
     pub kernel_data: u64,
 }
 
-fn u64_at(bytes: &[u8; MODULE_HEADER_SIZE], off: usize) -> u64 {
-    u64::from_le_bytes(bytes[off..off + 8].try_into().expect("8 bytes"))
-}
-
-fn u32_at(bytes: &[u8; MODULE_HEADER_SIZE], off: usize) -> u32 {
-    u32::from_le_bytes(bytes[off..off + 4].try_into().expect("4 bytes"))
-}
-
 impl ModuleHeader {
     /// Decodes a header from the first bytes of an image. Bytes missing
-    /// from a short slice read as zero.
+    /// from a short slice read as zero; the padding keeps what the image
+    /// held there.
     pub fn decode(bytes: &[u8]) -> ModuleHeader {
-        let mut b = [0u8; MODULE_HEADER_SIZE];
+        let mut h = ModuleHeader::new_zeroed();
         let n = bytes.len().min(MODULE_HEADER_SIZE);
-        b[..n].copy_from_slice(&bytes[..n]);
-        use offsets::*;
-        ModuleHeader {
-            size_of_struct: u64_at(&b, SIZE_OF_STRUCT),
-            next: u64_at(&b, NEXT),
-            name: u64_at(&b, NAME),
-            size: u64_at(&b, SIZE),
-            usecount: u32_at(&b, USECOUNT) as i32,
-            flags: u64_at(&b, FLAGS),
-            nsyms: u32_at(&b, NSYMS),
-            ndeps: u32_at(&b, NDEPS),
-            syms: u64_at(&b, SYMS),
-            deps: u64_at(&b, DEPS),
-            refs: u64_at(&b, REFS),
-            init: u64_at(&b, INIT),
-            cleanup: u64_at(&b, CLEANUP),
-            ex_table_start: u64_at(&b, EX_TABLE_START),
-            ex_table_end: u64_at(&b, EX_TABLE_END),
-            persist_start: u64_at(&b, PERSIST_START),
-            persist_end: u64_at(&b, PERSIST_END),
-            can_unload: u64_at(&b, CAN_UNLOAD),
-            runsize: u32_at(&b, RUNSIZE) as i32,
-            kallsyms_start: u64_at(&b, KALLSYMS_START),
-            kallsyms_end: u64_at(&b, KALLSYMS_END),
-            archdata_start: u64_at(&b, ARCHDATA_START),
-            archdata_end: u64_at(&b, ARCHDATA_END),
-            kernel_data: u64_at(&b, KERNEL_DATA),
-        }
+        h.as_mut_bytes()[..n].copy_from_slice(&bytes[..n]);
+        h
     }
 
-    /// Encodes all 184 bytes; padding bytes are zero.
+    /// Encodes all 184 bytes.
     pub fn encode(&self) -> [u8; MODULE_HEADER_SIZE] {
         let mut b = [0u8; MODULE_HEADER_SIZE];
-        let mut put64 = |off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_le_bytes());
-        use offsets::*;
-        put64(SIZE_OF_STRUCT, self.size_of_struct);
-        put64(NEXT, self.next);
-        put64(NAME, self.name);
-        put64(SIZE, self.size);
-        put64(FLAGS, self.flags);
-        put64(SYMS, self.syms);
-        put64(DEPS, self.deps);
-        put64(REFS, self.refs);
-        put64(INIT, self.init);
-        put64(CLEANUP, self.cleanup);
-        put64(EX_TABLE_START, self.ex_table_start);
-        put64(EX_TABLE_END, self.ex_table_end);
-        put64(PERSIST_START, self.persist_start);
-        put64(PERSIST_END, self.persist_end);
-        put64(CAN_UNLOAD, self.can_unload);
-        put64(KALLSYMS_START, self.kallsyms_start);
-        put64(KALLSYMS_END, self.kallsyms_end);
-        put64(ARCHDATA_START, self.archdata_start);
-        put64(ARCHDATA_END, self.archdata_end);
-        put64(KERNEL_DATA, self.kernel_data);
-        b[USECOUNT..USECOUNT + 4].copy_from_slice(&self.usecount.to_le_bytes());
-        b[NSYMS..NSYMS + 4].copy_from_slice(&self.nsyms.to_le_bytes());
-        b[NDEPS..NDEPS + 4].copy_from_slice(&self.ndeps.to_le_bytes());
-        b[RUNSIZE..RUNSIZE + 4].copy_from_slice(&self.runsize.to_le_bytes());
+        b.copy_from_slice(self.as_bytes());
         b
     }
 
@@ -238,6 +203,7 @@ mod tests {
             name: 0x4000_00b8,
             size: 0x2345,
             usecount: -1,
+            uc_pad: 0,
             flags: 0x45,
             nsyms: 3,
             ndeps: 2,
@@ -252,6 +218,7 @@ mod tests {
             persist_end: 0x12,
             can_unload: 0x4000_0700,
             runsize: 0x1234,
+            runsize_pad: 0,
             kallsyms_start: 0x13,
             kallsyms_end: 0x14,
             archdata_start: 0x15,

@@ -1,11 +1,43 @@
 //! The small fixed-size structures of the module calls, and the buffer
-//! formats `query_module` fills (spec §1.2 and §5).
+//! formats `query_module` fills (spec §1.2 and §5). Each structure is
+//! `#[repr(C)]` plain data, its one definition: encoding is its bytes
+//! (little endian, as x86_64), and the C headers are checked against it
+//! (`tests/c_headers.rs`).
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// The byte encodings every plain structure shares.
+macro_rules! plain_data {
+    ($t:ty, $size:expr) => {
+        impl $t {
+            /// Encoded size in bytes.
+            pub const SIZE: usize = $size;
+
+            /// Encodes the bytes.
+            pub fn encode(&self) -> [u8; $size] {
+                let mut b = [0u8; $size];
+                b.copy_from_slice(self.as_bytes());
+                b
+            }
+
+            /// Decodes the bytes.
+            pub fn decode(b: &[u8; $size]) -> $t {
+                <$t>::read_from_bytes(b).expect("the size of the type")
+            }
+        }
+
+        const _: () = assert!(core::mem::size_of::<$t>() == $size);
+    };
+}
 
 /// `struct module_symbol`: an in-image `__ksymtab` entry, 16 bytes.
 ///
 /// The same shape is the `QM_SYMBOLS` output element, where `name` holds the
 /// byte offset of the name from the start of the caller's buffer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct ModuleSymbol {
     /// Symbol value (address).
     pub value: u64,
@@ -14,29 +46,13 @@ pub struct ModuleSymbol {
     pub name: u64,
 }
 
-impl ModuleSymbol {
-    /// Encoded size in bytes.
-    pub const SIZE: usize = 16;
-
-    /// Encodes the 16 bytes.
-    pub fn encode(&self) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&self.value.to_le_bytes());
-        b[8..].copy_from_slice(&self.name.to_le_bytes());
-        b
-    }
-
-    /// Decodes 16 bytes.
-    pub fn decode(b: &[u8; 16]) -> ModuleSymbol {
-        ModuleSymbol {
-            value: u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
-            name: u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
-        }
-    }
-}
+plain_data!(ModuleSymbol, 16);
 
 /// `struct module_ref`: one dependency edge, 24 bytes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct ModuleRef {
     /// The module that is used (its header address).
     pub dep: u64,
@@ -46,33 +62,14 @@ pub struct ModuleRef {
     pub next_ref: u64,
 }
 
-impl ModuleRef {
-    /// Encoded size in bytes.
-    pub const SIZE: usize = 24;
-
-    /// Encodes the 24 bytes.
-    pub fn encode(&self) -> [u8; 24] {
-        let mut b = [0u8; 24];
-        b[..8].copy_from_slice(&self.dep.to_le_bytes());
-        b[8..16].copy_from_slice(&self.r#ref.to_le_bytes());
-        b[16..].copy_from_slice(&self.next_ref.to_le_bytes());
-        b
-    }
-
-    /// Decodes 24 bytes.
-    pub fn decode(b: &[u8; 24]) -> ModuleRef {
-        let at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
-        ModuleRef {
-            dep: at(0),
-            r#ref: at(8),
-            next_ref: at(16),
-        }
-    }
-}
+plain_data!(ModuleRef, 24);
 
 /// `struct module_info`: the `QM_INFO` answer, 32 bytes (all four members
 /// are written, though the man page lists three).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct ModuleInfo {
     /// Header address.
     pub addr: u64,
@@ -84,45 +81,24 @@ pub struct ModuleInfo {
     pub usecount: i64,
 }
 
-impl ModuleInfo {
-    /// Encoded size in bytes.
-    pub const SIZE: usize = 32;
-
-    /// Encodes the 32 bytes.
-    pub fn encode(&self) -> [u8; 32] {
-        let mut b = [0u8; 32];
-        b[..8].copy_from_slice(&self.addr.to_le_bytes());
-        b[8..16].copy_from_slice(&self.size.to_le_bytes());
-        b[16..24].copy_from_slice(&self.flags.to_le_bytes());
-        b[24..].copy_from_slice(&self.usecount.to_le_bytes());
-        b
-    }
-
-    /// Decodes 32 bytes.
-    pub fn decode(b: &[u8; 32]) -> ModuleInfo {
-        let at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
-        ModuleInfo {
-            addr: at(0),
-            size: at(8),
-            flags: at(16),
-            usecount: at(24) as i64,
-        }
-    }
-}
+plain_data!(ModuleInfo, 32);
 
 /// `struct kernel_sym` as `get_kernel_syms` writes it: 72 bytes on x86_64
 /// (value at 0, `char name[60]` at 8, 4 bytes of tail padding).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct KernelSym {
     /// Symbol value, or a module's header address for a `#name` tag.
     pub value: u64,
     /// NUL-padded name.
     pub name: [u8; 60],
+    /// Tail padding: zero when written.
+    pub pad: [u8; 4],
 }
 
+plain_data!(KernelSym, 72);
+
 impl KernelSym {
-    /// Encoded size in bytes.
-    pub const SIZE: usize = 72;
     /// Length of the name field.
     pub const NAME_LEN: usize = 60;
 
@@ -132,7 +108,11 @@ impl KernelSym {
         let mut field = [0u8; 60];
         let n = name.len().min(59);
         field[..n].copy_from_slice(&name[..n]);
-        KernelSym { value, name: field }
+        KernelSym {
+            value,
+            name: field,
+            pad: [0; 4],
+        }
     }
 
     /// A module tag entry: `#` then the module name truncated to 58 bytes.
@@ -142,29 +122,17 @@ impl KernelSym {
         field[0] = b'#';
         let n = module.len().min(58);
         field[1..1 + n].copy_from_slice(&module[..n]);
-        KernelSym { value, name: field }
+        KernelSym {
+            value,
+            name: field,
+            pad: [0; 4],
+        }
     }
 
     /// The name up to its first NUL.
     pub fn name_bytes(&self) -> &[u8] {
         let end = self.name.iter().position(|&c| c == 0).unwrap_or(60);
         &self.name[..end]
-    }
-
-    /// Encodes the 72 bytes; the tail padding is zero.
-    pub fn encode(&self) -> [u8; 72] {
-        let mut b = [0u8; 72];
-        b[..8].copy_from_slice(&self.value.to_le_bytes());
-        b[8..68].copy_from_slice(&self.name);
-        b
-    }
-
-    /// Decodes 72 bytes (the padding is ignored).
-    pub fn decode(b: &[u8; 72]) -> KernelSym {
-        KernelSym {
-            value: u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
-            name: b[8..68].try_into().expect("60 bytes"),
-        }
     }
 }
 
