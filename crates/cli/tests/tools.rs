@@ -296,14 +296,26 @@ fn an_installed_umod_carries_its_kit() {
     let home = dir.join("home");
     std::fs::create_dir(&home).unwrap();
     let run = |args: &[&str]| {
-        let out = Command::new(bin.join("umod"))
-            .args(args)
-            .env_clear()
-            .env("HOME", &home)
-            .env("PATH", "/usr/bin:/bin")
-            .current_dir(&dir)
-            .output()
-            .unwrap();
+        // A copy just written may be busy for an instant: a process another
+        // test thread forked meanwhile holds the writing descriptor until it
+        // execs (ETXTBSY).
+        let mut tries = 0;
+        let out = loop {
+            let r = Command::new(bin.join("umod"))
+                .args(args)
+                .env_clear()
+                .env("HOME", &home)
+                .env("PATH", "/usr/bin:/bin")
+                .current_dir(&dir)
+                .output();
+            match r {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                r => break r.unwrap(),
+            }
+        };
         assert!(
             out.status.success(),
             "umod {args:?}: {}",
