@@ -43,7 +43,15 @@ fn stderr(out: &Output) -> String {
 fn setuid_copy(d: &Daemon, src: &str) -> PathBuf {
     let name = Path::new(src).file_name().unwrap();
     let dst = d.dir.join(format!("suid-{}", name.to_string_lossy()));
-    std::fs::copy(src, &dst).unwrap();
+    // Copied by cp, not by this process: a child another test thread forks
+    // meanwhile would hold our writing descriptor and make executing the
+    // copy fail (ETXTBSY).
+    assert!(Command::new("cp")
+        .arg(src)
+        .arg(&dst)
+        .status()
+        .unwrap()
+        .success());
     std::os::unix::fs::chown(&dst, Some(0), Some(0)).unwrap();
     std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o4755)).unwrap();
     dst

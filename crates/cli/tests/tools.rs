@@ -292,7 +292,12 @@ fn an_installed_umod_carries_its_kit() {
     let dir = scratch_dir("installed");
     let bin = dir.join("bin");
     std::fs::create_dir(&bin).unwrap();
-    std::fs::copy(UMOD_BUILT, bin.join("umod")).unwrap();
+    assert!(Command::new("cp")
+        .arg(UMOD_BUILT)
+        .arg(bin.join("umod"))
+        .status()
+        .unwrap()
+        .success());
     let home = dir.join("home");
     std::fs::create_dir(&home).unwrap();
     let run = |args: &[&str]| {

@@ -64,9 +64,16 @@ pub fn umod() -> &'static Path {
         let dir = scratch_dir("bin");
         let staged = dir.join("umod");
         // A hard link costs nothing where the checkout shares the file
-        // system; otherwise a copy.
+        // system; otherwise a copy, made by cp: a child another test thread
+        // forks meanwhile would hold this process's writing descriptor and
+        // make running the copy fail (ETXTBSY).
         if std::fs::hard_link(UMOD_BUILT, &staged).is_err() {
-            std::fs::copy(UMOD_BUILT, &staged).unwrap();
+            let copied = Command::new("cp").arg(UMOD_BUILT).arg(&staged).status();
+            assert!(
+                copied.is_ok_and(|s| s.success()),
+                "cp umod to {}",
+                staged.display()
+            );
         }
         std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755)).unwrap();
         staged
