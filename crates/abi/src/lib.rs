@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod archdata;
 pub mod consts;
 pub mod errno;
 pub mod image;

@@ -115,10 +115,12 @@ fn common_checks() -> String {
 /// Compiles `checks` after `#include <header>` with `-I include`; gcc's
 /// complaint is the failure.
 fn compile(include: &Path, header: &str, checks: &str, extra: &[&str]) -> (bool, String) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
         "umod-c-headers-{}-{}",
         std::process::id(),
-        header.replace(['/', '.'], "_")
+        NEXT.fetch_add(1, Ordering::SeqCst)
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("check.c");

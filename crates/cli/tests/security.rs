@@ -532,7 +532,7 @@ fn a_failed_insmod_leaves_nothing_behind() {
     umod_loader::kit::compile(&src, &d.dir.join("big.o")).unwrap();
     let err = d.fails(&["insmod", "big.o"]);
     assert!(
-        err.starts_with("insmod: big.o: the image is 10") && err.ends_with(
+        err.starts_with("insmod: big.o: the image is 1") && err.ends_with(
             " bytes, over the module host's limit of 65536 bytes per request (a daemon's --max-request)\n"
         ),
         "{err}"

@@ -3,55 +3,18 @@
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use umod_abi::module::MODULE_HEADER_SIZE;
 use umod_abi::{Errno, PAGE_SIZE};
 
 use crate::caller::{Caller, FileCreds, Personality};
 use crate::calls::{self, gate};
+use crate::config::HostConfig;
 use crate::exports::{ExportError, ExportTable, KernelSymbol};
-use crate::services::printk::DEFAULT_LOG_BUF_LEN;
 use crate::services::{builtin, proc, Kernel, LogRecord, KERN_WARNING};
 use crate::state::{Shared, State};
-use crate::window::{Window, WindowUsage, DEFAULT_WINDOW_SIZE};
+use crate::window::{Window, WindowUsage};
 use umod_abi::user::UserMemory;
-
-/// How to build a [`Host`].
-#[derive(Clone, Debug)]
-pub struct HostConfig {
-    /// Size of the module window in bytes (rounded up to pages), kernel
-    /// area included. Default 256 MiB.
-    pub window_size: u64,
-    /// Which kernel generation to impersonate. Default 2.4.
-    pub personality: Personality,
-    /// Bytes of text the printk ring keeps. Default 64 KiB.
-    pub log_buf_len: usize,
-    /// How long one call into module code may run before the watchdog
-    /// reports it in the log. Default 5 s.
-    pub watchdog: Duration,
-    /// Most entries in the module list; `create_module` gives ENOMEM past
-    /// it. Default 1024.
-    pub max_modules: usize,
-    /// Map the window once, without the host's read-write view: no
-    /// writable alias of module code anywhere, at the cost of protection
-    /// changes on every load and unload. What a system that refuses
-    /// executable memory files gets anyway. Default false.
-    pub single_view_window: bool,
-}
-
-impl Default for HostConfig {
-    fn default() -> Self {
-        HostConfig {
-            window_size: DEFAULT_WINDOW_SIZE,
-            personality: Personality::Linux24,
-            log_buf_len: DEFAULT_LOG_BUF_LEN,
-            watchdog: Duration::from_secs(5),
-            max_modules: 1024,
-            single_view_window: false,
-        }
-    }
-}
 
 /// One entry of the module list as the host sees it (see [`Host::snapshot`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

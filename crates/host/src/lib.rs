@@ -37,6 +37,7 @@
 
 mod caller;
 mod calls;
+mod config;
 mod easy;
 mod exec;
 mod exports;
@@ -50,10 +51,12 @@ pub mod services;
 mod state;
 mod ticker;
 mod window;
+mod wx;
 
 pub use caller::{Caller, FileCreds, Personality, MAY_READ, MAY_WRITE};
+pub use config::HostConfig;
 pub use exports::{ExportError, KernelSymbol};
-pub use host::{Host, HostConfig, HostSnapshot, ModuleSnapshot};
+pub use host::{Host, HostSnapshot, ModuleSnapshot};
 pub use local_calls::LocalCalls;
 pub use oneshot::{LoadOptions, Loaded, LoadedImage, OneShotError};
 pub use services::LogRecord;

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use umod_abi::ModuleHeader;
-use umod_abi::{Errno, PAGE_SIZE, UTS_RELEASE};
-use umod_loader::layout::{Prot, Segment};
+use umod_abi::{Errno, UTS_RELEASE};
+use umod_loader::layout::Segment;
 use umod_loader::{LinkOptions, LoadError, LoadMap, ModuleObject, Plan, SymbolSource};
 
 use crate::caller::Caller;
@@ -16,7 +16,7 @@ use crate::calls::{self, gate};
 use crate::host::Host;
 use crate::services::{TAINT_FORCED_MODULE, TAINT_PROPRIETARY_MODULE};
 use crate::state::{Shared, State, StateGuard};
-use crate::window::Protection;
+use crate::wx;
 
 /// How to load.
 #[derive(Clone, Debug, Default)]
@@ -206,7 +206,8 @@ fn place(
         segments: plan.layout().segments.clone(),
         relocations,
     };
-    if let Err(errno) = protect(sh, st, id, addr, &image) {
+    let idx = st.index_of_id(id).expect("prepared entry");
+    if let Err(errno) = wx::protect(sh, st, idx, &image.segments) {
         undo(st);
         return Err(OneShotError::Call {
             call: "mprotect",
@@ -222,32 +223,4 @@ fn place(
     }
     let map = options.map.then(|| plan.load_map(addr));
     Ok(Loaded { addr, image, map })
-}
-
-/// Gives each segment of a W^X layout its protection in the module view
-/// (pages already right cost nothing). Fails only when the system has no
-/// memory left for the mapping records (ENOMEM).
-fn protect(
-    sh: &Shared,
-    st: &mut State,
-    id: u64,
-    addr: u64,
-    image: &LoadedImage,
-) -> Result<(), Errno> {
-    let idx = st.index_of_id(id).expect("prepared entry");
-    let block = &st.modules[idx].block;
-    for seg in &image.segments {
-        let start = addr + seg.offset / PAGE_SIZE * PAGE_SIZE;
-        let stop = addr + (seg.offset + seg.size).div_ceil(PAGE_SIZE) * PAGE_SIZE;
-        let prot = match seg.prot {
-            Prot::Exec => Protection::ReadExec,
-            Prot::ReadOnly => Protection::Read,
-            Prot::ReadWrite => Protection::ReadWrite,
-        };
-        sh.window
-            .protect(block, start, stop - start, prot)
-            .map_err(|_| Errno::ENOMEM)?;
-    }
-    st.modules[idx].wx = true;
-    Ok(())
 }

@@ -57,5 +57,5 @@ pub(crate) fn run(
 /// code that reached the host through an export of the embedding program):
 /// such a thread must not wait for the module to be released.
 pub(crate) fn running_on_this_thread(id: u64) -> bool {
-    exec::frames_contain(id)
+    crate::services::context::running(id)
 }

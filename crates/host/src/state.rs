@@ -205,7 +205,7 @@ impl Shared {
         id: u64,
         window: Arc<Window>,
         kernel: Arc<Kernel>,
-        config: &crate::host::HostConfig,
+        config: &crate::config::HostConfig,
         jiffies_addr: u64,
         state: State,
     ) -> Shared {

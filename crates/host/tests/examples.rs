@@ -311,6 +311,27 @@ fn a_2_4_init_over_a_one_shot_module_maps_it_as_a_2_4_image() {
 }
 
 /// Loads the counter example in one shot, asking for its load map.
+/// Loads `ex` the 2.4 way with a flat image, as an unmodified insmod
+/// builds it (no table of segments in archdata).
+fn load_flat(host: &Host, ex: &Example) -> u64 {
+    let module = ModuleObject::parse(ex.name, ex.object).expect("example parses");
+    let mut calls = LocalCalls::new(host, root());
+    let flat = LinkOptions {
+        wx: false,
+        ..LinkOptions::default()
+    };
+    insmod::insmod(&mut calls, &module, &[], &flat)
+        .expect("flat image loads")
+        .addr
+}
+
+/// Loads `counter` the 2.4 way with umod's loader; its load map.
+fn load_counter_2_4(host: &Host) -> insmod::Loaded {
+    let module = ModuleObject::parse("counter", COUNTER.object).expect("example parses");
+    let mut calls = LocalCalls::new(host, root());
+    insmod::insmod(&mut calls, &module, &[], &LinkOptions::default()).unwrap()
+}
+
 fn load_counter_with_map(host: &Host) -> umod_host::Loaded {
     let options = LoadOptions {
         map: true,
@@ -345,23 +366,53 @@ fn a_single_view_window_keeps_w_xor_x_and_parks_freed_code_read_write() {
     let again = load_counter_with_map(&host);
     assert_eq!(again.addr, loaded.addr);
     assert_eq!(page_perms(section(".text")), "r-x");
-    let legacy = load(&host, Path::Legacy, &HELLO, &[]).unwrap();
+    let legacy = load_flat(&host, &HELLO);
     assert_eq!(page_perms(legacy), "rwx");
     host.delete(&root(), Some("hello")).unwrap();
     assert_eq!(page_perms(legacy), "rw-");
+    host.delete(&root(), Some("counter")).unwrap();
+    // umod's 2.4 path: W^X too, written through the module view first.
+    let loaded = load_counter_2_4(&host);
+    let text = loaded
+        .map
+        .sections
+        .iter()
+        .find(|s| s.name == ".text")
+        .unwrap();
+    assert_eq!(page_perms(loaded.addr), "rw-");
+    assert_eq!(page_perms(text.addr), "r-x");
+    assert_eq!(last_log(&host), "counter: ready", "its init ran");
     host.delete(&root(), Some("counter")).unwrap();
     assert_eq!(host.window_usage().in_use, 0);
 }
 
 #[test]
-fn one_shot_images_are_w_xor_x_and_legacy_ones_rwx() {
+fn images_are_w_xor_x_unless_an_unmodified_insmod_made_them() {
     let host = host();
     let created = host.create(&root(), "empty", 10_000).unwrap();
     assert_eq!(page_perms(created), "---", "nothing runs before init");
     host.delete(&root(), Some("empty")).unwrap();
-    let legacy = load(&host, Path::Legacy, &HELLO, &[]).unwrap();
+    let legacy = load_flat(&host, &HELLO);
     assert_eq!(page_perms(legacy), "rwx");
     assert!(log_texts(&host).contains(&"hello: 2.4 image, mapped read-write-execute".to_string()));
+    // umod's own 2.4 path describes its segments: W^X, and nothing logged.
+    let loaded = load_counter_2_4(&host);
+    let section = |name: &str| {
+        loaded
+            .map
+            .sections
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap()
+            .addr
+    };
+    assert_eq!(page_perms(loaded.addr), "rw-", "the header page");
+    assert_eq!(page_perms(section(".text")), "r-x");
+    assert_eq!(page_perms(section("__ksymtab")), "r--");
+    assert!(
+        !log_texts(&host).contains(&"counter: 2.4 image, mapped read-write-execute".to_string())
+    );
+    host.delete(&root(), Some("counter")).unwrap();
     let loaded = load_counter_with_map(&host);
     let base = loaded.addr;
     let map = loaded.map.unwrap();

@@ -445,3 +445,97 @@ fn random_corruption_never_panics() {
         "the corruption was too coarse to reach the later stages"
     );
 }
+
+/// An object with a section both writable and executable.
+fn writable_code_object() -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("umod-wx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("wx.c");
+    std::fs::write(
+        &src,
+        "#include <linux/module.h>\nMODULE_LICENSE(\"GPL\");\n\
+         __asm__(\".section .wxcode,\\\"awx\\\",@progbits\\n\\tret\\n\\t.previous\");\n\
+         int init_module(void) { return 0; }\nvoid cleanup_module(void) {}\n",
+    )
+    .unwrap();
+    let obj = dir.join("wx.o");
+    umod_loader::kit::compile(&src, &obj).unwrap();
+    let bytes = std::fs::read(&obj).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
+#[test]
+fn a_writable_and_executable_section_is_refused_by_name() {
+    let host = host();
+    let object = writable_code_object();
+    let (legacy, one_shot) = refuse(&host, &object, &[]);
+    let expected = "section .wxcode is both writable and executable: a W^X module cannot map it";
+    assert_eq!(legacy.to_string(), expected);
+    assert_eq!(one_shot.to_string(), expected);
+    assert_eq!(one_shot.errno(), Errno::ENOEXEC);
+    // A flat image (as an unmodified insmod builds it) is mapped the 2.4
+    // way, read-write-execute, and may have one.
+    let m = ModuleObject::parse("victim", &object).unwrap();
+    let flat = LinkOptions {
+        wx: false,
+        ..LinkOptions::default()
+    };
+    insmod::insmod(&mut LocalCalls::new(&host, root()), &m, &[], &flat).unwrap();
+}
+
+#[test]
+fn a_table_of_segments_that_cannot_be_honoured_is_refused() {
+    use umod_abi::archdata::{table_size, MAGIC};
+    let host = host();
+    let m = ModuleObject::parse("hello", HELLO.object).unwrap();
+    let symbols = insmod::gather_symbols(&mut LocalCalls::new(&host, root())).unwrap();
+    let plan = m.plan(&symbols, &[], &LinkOptions::default()).unwrap();
+    let addr = host.create(&root(), "hello", plan.size()).unwrap();
+    let image = plan.relocate(addr).unwrap();
+    let h = image.header;
+    let table = (h.archdata_start - addr) as usize;
+    assert_eq!(image.bytes[table..table + 8], MAGIC);
+    assert_eq!(
+        (h.archdata_end - h.archdata_start) as usize,
+        table_size(image.segments.len())
+    );
+    let before = snap(&host);
+    let broken = |at: usize, value: &[u8]| {
+        let mut bytes = image.bytes.clone();
+        patch(&mut bytes, table + at, value);
+        bytes
+    };
+    let cases = [
+        // The header's segment read-only: the host writes the header.
+        (
+            broken(16 + 16, &1u32.to_le_bytes()),
+            "W^X table: the header or the dependency table is not read-write",
+        ),
+        // A segment that does not start on a page.
+        (
+            broken(16 + 24, &8u64.to_le_bytes()),
+            "W^X table: segments out of order or unaligned",
+        ),
+        // A segment past the image.
+        (
+            broken(16 + 8, &(1u64 << 40).to_le_bytes()),
+            "W^X table: a segment leaves the image",
+        ),
+        (
+            broken(16 + 16, &9u32.to_le_bytes()),
+            "W^X table: unknown protection",
+        ),
+    ];
+    for (bytes, why) in cases {
+        assert_eq!(
+            host.init(&root(), "hello", &bytes),
+            Err(Errno::EINVAL),
+            "{why}"
+        );
+        assert_eq!(last_log(&host), format!("init_module: {why}"));
+        assert_eq!(snap(&host), before, "{why}: nothing changed");
+    }
+    host.init(&root(), "hello", &image.bytes).unwrap();
+    assert_eq!(last_log(&host), "Hello, world");
+}

@@ -100,6 +100,10 @@ pub enum LoadError {
     /// The module is larger than anything the host could hold.
     #[error("module too large: {0} bytes")]
     TooLarge(u64),
+    /// A section both writable and executable, which a W^X image cannot
+    /// map (Linux's module loader refuses one too).
+    #[error("section {0} is both writable and executable: a W^X module cannot map it")]
+    WritableCode(String),
 }
 
 impl LoadError {

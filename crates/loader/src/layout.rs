@@ -20,27 +20,9 @@ pub const PAGE: u64 = 4096;
 /// Bytes of one call stub: `jmp *0(%rip)` then the 8-byte target.
 pub const STUB_SIZE: u64 = 16;
 
-/// Run-time protection of a range of the image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Prot {
-    /// Machine code: read and execute.
-    Exec,
-    /// Constants: read only.
-    ReadOnly,
-    /// Data and the module header: read and write.
-    ReadWrite,
-}
-
-/// A placed range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Segment {
-    /// Offset from the image base.
-    pub offset: u64,
-    /// Length in bytes.
-    pub size: u64,
-    /// Protection.
-    pub prot: Prot,
-}
+/// Run-time protection of a range of the image, and a placed range: the
+/// abi's, since the same table describes an image to the host.
+pub use umod_abi::archdata::{SegmentProt as Prot, WxSegment as Segment};
 
 /// The complete placement of an image.
 #[derive(Clone, Debug, Default)]
@@ -73,6 +55,8 @@ pub struct Layout {
     pub size: u64,
     /// Ranges with their protection, in offset order.
     pub segments: Vec<Segment>,
+    /// Offset of the room for the segment table (W^X layouts).
+    pub archdata: Option<u64>,
 }
 
 impl Layout {
@@ -93,7 +77,10 @@ pub struct Extras {
     pub strings: u64,
     /// Number of dependencies.
     pub deps: usize,
-    /// Whether the layout is W^X (page-aligned protection changes).
+    /// Whether the layout is W^X (page-aligned protection changes); such
+    /// a layout also reserves room for the table of its segments that
+    /// `struct module`'s archdata points to (`umod_abi::archdata`), unless
+    /// the object brings an `__archdata` section of its own.
     pub wx: bool,
 }
 
@@ -105,11 +92,11 @@ pub fn is_loaded(s: &Section<'_>) -> bool {
 
 fn prot_of(s: &Section<'_>) -> Prot {
     if s.is_exec() {
-        Prot::Exec
+        Prot::ReadExec
     } else if s.is_write() {
         Prot::ReadWrite
     } else {
-        Prot::ReadOnly
+        Prot::Read
     }
 }
 
@@ -273,7 +260,7 @@ pub fn layout_in(
 
     // Non-init sections by group (code, constants, data), each group
     // followed by the loader's own pieces of that kind; then init sections.
-    let groups = [Prot::Exec, Prot::ReadOnly, Prot::ReadWrite];
+    let groups = [Prot::ReadExec, Prot::Read, Prot::ReadWrite];
     let group_of = |i: usize| {
         groups
             .iter()
@@ -283,6 +270,14 @@ pub fn layout_in(
     let mut order: Vec<usize> = (1..object.sections.len())
         .filter(|&i| is_loaded(&object.sections[i]))
         .collect();
+    if extras.wx {
+        if let Some(&i) = order
+            .iter()
+            .find(|&&i| object.sections[i].is_exec() && object.sections[i].is_write())
+        {
+            return Err(LoadError::WritableCode(object.sections[i].name.to_string()));
+        }
+    }
     order.sort_by_key(|&i| {
         let s = &object.sections[i];
         (is_init(s), group_of(i), std::cmp::Reverse(priority(s)))
@@ -341,24 +336,28 @@ fn place_extras(
     prot: Prot,
 ) -> Result<(), LoadError> {
     match prot {
-        Prot::Exec => {
+        Prot::ReadExec => {
             if !out.stub_order.is_empty() {
-                let start = c.place(STUB_SIZE * out.stub_order.len() as u64, 16, Prot::Exec)?;
+                let start = c.place(STUB_SIZE * out.stub_order.len() as u64, 16, Prot::ReadExec)?;
                 for (k, &s) in out.stub_order.iter().enumerate() {
                     out.stubs[s] = Some(start + STUB_SIZE * k as u64);
                 }
             }
         }
-        Prot::ReadOnly => {
+        Prot::Read => {
             if needs_got || !out.got_order.is_empty() {
-                out.got =
-                    Some(c.place(8 * out.got_order.len().max(1) as u64, 8, Prot::ReadOnly)?);
+                out.got = Some(c.place(8 * out.got_order.len().max(1) as u64, 8, Prot::Read)?);
             }
             if extras.exports > 0 {
-                let at = c.place(16 * extras.exports as u64, 8, Prot::ReadOnly)?;
+                let at = c.place(16 * extras.exports as u64, 8, Prot::Read)?;
                 out.ksymtab = Some((at, extras.exports));
             }
-            out.strings = c.place(extras.strings, 1, Prot::ReadOnly)?;
+            out.strings = c.place(extras.strings, 1, Prot::Read)?;
+            let own = object.sections.iter().any(|s| s.name == "__archdata");
+            if extras.wx && !own {
+                let room = umod_abi::archdata::MAX_TABLE_SIZE as u64;
+                out.archdata = Some(c.place(room, 8, Prot::Read)?);
+            }
         }
         Prot::ReadWrite => {
             let mut commons: Vec<usize> = (0..object.symbols.len())

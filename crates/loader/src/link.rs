@@ -18,14 +18,28 @@ use crate::symbols::{Provider, SymbolSource};
 use crate::x86_64::{apply_common, classify, compute, Formula, Inputs, Run};
 
 /// Choices that change the image.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct LinkOptions {
     /// Set `MOD_AUTOCLEAN` in the header (`insmod -k`).
     pub autoclean: bool,
     /// Export nothing when the object has no `__ksymtab` (`insmod -x`).
     pub no_default_exports: bool,
-    /// Page-align protection changes (the one-shot path maps W^X).
+    /// Lay the image out W^X: code, constants and data in pages of their
+    /// own, and a table of them in `archdata` for the host (both paths
+    /// map such an image W^X). Off, the image is one flat blob, as 2.4's
+    /// insmod made it, which a host maps read-write-execute.
     pub wx: bool,
+}
+
+impl Default for LinkOptions {
+    /// W^X, no autoclean, default exports.
+    fn default() -> LinkOptions {
+        LinkOptions {
+            autoclean: false,
+            no_default_exports: false,
+            wx: true,
+        }
+    }
 }
 
 /// Marks a symbol whose address cannot be known (its section is not loaded).
@@ -296,6 +310,9 @@ impl<'a> Plan<'a> {
             img[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
         };
         put(img, l.strings, &self.string_bytes);
+        if let Some(at) = l.archdata {
+            put(img, at, &self.segment_table());
+        }
         if let Some(got) = l.got {
             for (k, &sym) in l.got_order.iter().enumerate() {
                 put(img, got + 8 * k as u64, &addr_of(sym)?.to_le_bytes());
@@ -380,6 +397,12 @@ impl<'a> Plan<'a> {
         out
     }
 
+    /// The table of the image's segments that archdata points to, for a
+    /// host that maps a 2.4-path image W^X (`umod_abi::archdata`).
+    fn segment_table(&self) -> Vec<u8> {
+        umod_abi::archdata::encode(&self.layout.segments)
+    }
+
     fn header(&self, base: u64) -> Result<ModuleHeader, LoadError> {
         let l = &self.layout;
         let (syms, nsyms) = match self.exports {
@@ -396,7 +419,13 @@ impl<'a> Plan<'a> {
         let ndeps = self.resolution.deps.len() as u32;
         let (ex_start, ex_end) = self.section_range("__ex_table", base);
         let (ks_start, ks_end) = self.section_range("__kallsyms", base);
-        let (ad_start, ad_end) = self.section_range("__archdata", base);
+        let (ad_start, ad_end) = match l.archdata {
+            Some(at) => (
+                base + at,
+                base + at + umod_abi::archdata::table_size(l.segments.len()) as u64,
+            ),
+            None => self.section_range("__archdata", base),
+        };
         Ok(ModuleHeader {
             size_of_struct: MODULE_HEADER_SIZE as u64,
             name: base + l.strings + self.string_offsets.name,
@@ -462,34 +491,30 @@ impl<'a> Plan<'a> {
                     UNLOADED => self.symbol_value(sym, base)?,
                     a => a,
                 };
+                if kind.formula == Formula::None {
+                    continue;
+                }
                 let place = section_base + r.offset;
-                let (si, a, p) = (i128::from(s), i128::from(r.addend), i128::from(place));
-                let value = match kind.formula {
-                    Formula::None => continue,
-                    Formula::Absolute => si + a,
-                    Formula::PcRelative => si + a - p,
-                    Formula::PltRelative => match l.stubs[sym] {
-                        // Out of reach of a 32-bit displacement: through the stub.
-                        Some(stub) if i32::try_from(si + a - p).is_err() => {
-                            i128::from(base + stub) + a - p
-                        }
-                        _ => si + a - p,
-                    },
-                    _ => compute(
-                        kind.formula,
-                        &Inputs {
-                            symbol: s,
-                            addend: r.addend,
-                            place,
-                            got: got_base,
-                            // G: the slot's distance from the GOT base (negative).
-                            got_slot: l.got_slots[sym]
-                                .map_or(0, |k| 8 * i64::from(k) - 8 * got_len),
-                            call_target: s,
-                            size: self.object.symbols[sym].size,
-                        },
-                    ),
+                // L: a call out of reach of a 32-bit displacement goes
+                // through its stub.
+                let direct = i128::from(s) + i128::from(r.addend) - i128::from(place);
+                let call_target = match l.stubs[sym] {
+                    Some(stub) if i32::try_from(direct).is_err() => base + stub,
+                    _ => s,
                 };
+                let value = compute(
+                    kind.formula,
+                    &Inputs {
+                        symbol: s,
+                        addend: r.addend,
+                        place,
+                        got: got_base,
+                        // G: the slot's distance from the GOT base (negative).
+                        got_slot: l.got_slots[sym].map_or(0, |k| 8 * i64::from(k) - 8 * got_len),
+                        call_target,
+                        size: self.object.symbols[sym].size,
+                    },
+                );
                 let at = (sec_off + r.offset) as usize;
                 if !kind.field.store(value, &mut img[at..]) {
                     let section = self.object.sections[rs.target].name;

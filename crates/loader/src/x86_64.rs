@@ -116,6 +116,20 @@ pub struct RelocKind {
 }
 
 impl RelocKind {
+    /// Whether the fast loops ([`scan_common`], [`apply_common`]) take it:
+    /// a symbol's address, maybe less the place, stored in 64 bits or
+    /// checked into 32 (a call takes it only when it needs no stub).
+    pub fn is_common(&self) -> bool {
+        matches!(
+            (self.formula, self.field),
+            (
+                Formula::Absolute | Formula::PcRelative,
+                Field::Word64 | Field::Signed32
+            ) | (Formula::Absolute, Field::Unsigned32)
+                | (Formula::PltRelative, Field::Signed32)
+        )
+    }
+
     /// Whether it needs a GOT slot for its symbol.
     pub fn needs_got_slot(&self) -> bool {
         matches!(self.formula, Formula::GotPcRelative | Formula::GotOffset)
@@ -140,44 +154,176 @@ pub struct Unsupported {
     pub why: &'static str,
 }
 
-const fn k(name: &'static str, formula: Formula, field: Field) -> Option<RelocKind> {
-    Some(RelocKind {
+/// One entry of the table: its number (object's `elf::R_X86_64_*`), its
+/// name, what it computes and how it stores the result.
+const fn k(
+    t: &mut [Option<RelocKind>; TABLE],
+    r_type: elf::RelocationType,
+    name: &'static str,
+    formula: Formula,
+    field: Field,
+) {
+    t[r_type.0 as usize] = Some(RelocKind {
         name,
         formula,
         field,
-    })
+    });
 }
 
-/// Implemented types, indexed by `r_type` (a table: this is on the path
-/// of every relocation).
-static KINDS: [Option<RelocKind>; 43] = {
+/// Table size: one past the highest implemented `r_type`.
+const TABLE: usize = 43;
+
+/// Every type the loader implements, indexed by `r_type`: the one place a
+/// type's name, formula and field are spelled (this is on the path of
+/// every relocation).
+static KINDS: [Option<RelocKind>; TABLE] = {
     use Field::*;
     use Formula::*;
-    let mut t: [Option<RelocKind>; 43] = [Option::None; 43];
-    t[0] = k("R_X86_64_NONE", None, Word64);
-    t[1] = k("R_X86_64_64", Absolute, Word64);
-    t[2] = k("R_X86_64_PC32", PcRelative, Signed32);
-    t[3] = k("R_X86_64_GOT32", GotOffset, Signed32);
-    t[4] = k("R_X86_64_PLT32", PltRelative, Signed32);
-    t[9] = k("R_X86_64_GOTPCREL", GotPcRelative, Signed32);
-    t[10] = k("R_X86_64_32", Absolute, Unsigned32);
-    t[11] = k("R_X86_64_32S", Absolute, Signed32);
-    t[12] = k("R_X86_64_16", Absolute, Bits16);
-    t[13] = k("R_X86_64_PC16", PcRelative, Signed16);
-    t[14] = k("R_X86_64_8", Absolute, Bits8);
-    t[15] = k("R_X86_64_PC8", PcRelative, Signed8);
-    t[24] = k("R_X86_64_PC64", PcRelative, Word64);
-    t[25] = k("R_X86_64_GOTOFF64", SymbolGotOffset, Word64);
-    t[26] = k("R_X86_64_GOTPC32", GotBasePcRelative, Signed32);
-    t[27] = k("R_X86_64_GOT64", GotOffset, Word64);
-    t[28] = k("R_X86_64_GOTPCREL64", GotPcRelative, Word64);
-    t[29] = k("R_X86_64_GOTPC64", GotBasePcRelative, Word64);
-    t[30] = k("R_X86_64_GOTPLT64", GotOffset, Word64);
-    t[31] = k("R_X86_64_PLTOFF64", PltGotOffset, Word64);
-    t[32] = k("R_X86_64_SIZE32", Size, Unsigned32);
-    t[33] = k("R_X86_64_SIZE64", Size, Word64);
-    t[41] = k("R_X86_64_GOTPCRELX", GotPcRelative, Signed32);
-    t[42] = k("R_X86_64_REX_GOTPCRELX", GotPcRelative, Signed32);
+    let mut t: [Option<RelocKind>; TABLE] = [Option::None; TABLE];
+    k(&mut t, elf::R_X86_64_NONE, "R_X86_64_NONE", None, Word64);
+    k(&mut t, elf::R_X86_64_64, "R_X86_64_64", Absolute, Word64);
+    k(
+        &mut t,
+        elf::R_X86_64_PC32,
+        "R_X86_64_PC32",
+        PcRelative,
+        Signed32,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_GOT32,
+        "R_X86_64_GOT32",
+        GotOffset,
+        Signed32,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_PLT32,
+        "R_X86_64_PLT32",
+        PltRelative,
+        Signed32,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_GOTPCREL,
+        "R_X86_64_GOTPCREL",
+        GotPcRelative,
+        Signed32,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_32,
+        "R_X86_64_32",
+        Absolute,
+        Unsigned32,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_32S,
+        "R_X86_64_32S",
+        Absolute,
+        Signed32,
+    );
+    k(&mut t, elf::R_X86_64_16, "R_X86_64_16", Absolute, Bits16);
+    k(
+        &mut t,
+        elf::R_X86_64_PC16,
+        "R_X86_64_PC16",
+        PcRelative,
+        Signed16,
+    );
+    k(&mut t, elf::R_X86_64_8, "R_X86_64_8", Absolute, Bits8);
+    k(
+        &mut t,
+        elf::R_X86_64_PC8,
+        "R_X86_64_PC8",
+        PcRelative,
+        Signed8,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_PC64,
+        "R_X86_64_PC64",
+        PcRelative,
+        Word64,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_GOTOFF64,
+        "R_X86_64_GOTOFF64",
+        SymbolGotOffset,
+        Word64,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_GOTPC32,
+        "R_X86_64_GOTPC32",
+        GotBasePcRelative,
+        Signed32,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_GOT64,
+        "R_X86_64_GOT64",
+        GotOffset,
+        Word64,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_GOTPCREL64,
+        "R_X86_64_GOTPCREL64",
+        GotPcRelative,
+        Word64,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_GOTPC64,
+        "R_X86_64_GOTPC64",
+        GotBasePcRelative,
+        Word64,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_GOTPLT64,
+        "R_X86_64_GOTPLT64",
+        GotOffset,
+        Word64,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_PLTOFF64,
+        "R_X86_64_PLTOFF64",
+        PltGotOffset,
+        Word64,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_SIZE32,
+        "R_X86_64_SIZE32",
+        Size,
+        Unsigned32,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_SIZE64,
+        "R_X86_64_SIZE64",
+        Size,
+        Word64,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_GOTPCRELX,
+        "R_X86_64_GOTPCRELX",
+        GotPcRelative,
+        Signed32,
+    );
+    k(
+        &mut t,
+        elf::R_X86_64_REX_GOTPCRELX,
+        "R_X86_64_REX_GOTPCRELX",
+        GotPcRelative,
+        Signed32,
+    );
     t
 };
 
@@ -225,7 +371,7 @@ fn unsupported(r_type: u32) -> Unsupported {
 }
 
 /// Checks `entries` of a section of `size` bytes from the first on while
-/// they are of the common kinds (see [`apply_common`]), name a symbol
+/// they are of the common kinds ([`RelocKind::is_common`]), name a symbol
 /// below `symbols`, fit inside the section, and need neither a GOT slot
 /// nor a call stub (a PLT32 to a symbol `external` is true of may); returns
 /// how many it passed. The caller looks at the entry it stopped at the
@@ -242,10 +388,13 @@ pub fn scan_common(
         let info = r.r_info.get(e);
         let offset = r.r_offset.get(e);
         let sym = (info >> 32) as usize;
-        let width = match info as u32 {
-            1 | 24 => 8,
-            2 | 10 | 11 => 4,
-            4 if !external(sym) => 4,
+        let width = match KINDS.get(info as u32 as usize) {
+            Some(Some(kind)) if kind.is_common() => {
+                if kind.formula == Formula::PltRelative && external(sym) {
+                    return k;
+                }
+                kind.field.width()
+            }
             _ => return k,
         };
         if sym >= symbols || offset >= size || offset + width > size {
@@ -265,8 +414,9 @@ pub struct Run {
 }
 
 /// Applies `entries` from the first on while they are of the kinds nearly
-/// every object is made of (64, PC32, PLT32 within reach, 32, 32S, PC64)
-/// and their symbol's address is in `addrs`; returns how many it applied.
+/// every object is made of ([`RelocKind::is_common`]: 64, PC32, PLT32
+/// within reach, 32, 32S, PC64) and their symbol's address is in `addrs`;
+/// returns how many it applied.
 /// The caller applies the entry it stopped at the general way, then
 /// comes back. Kept apart, with few live values, as the hot loop of a load.
 #[inline(never)]
@@ -289,20 +439,30 @@ pub fn apply_common(
             Some(&s) if s != unknown && s < 1 << 62 => s as i64,
             _ => return k,
         };
+        let Some(Some(kind)) = KINDS.get(info as u32 as usize) else {
+            return k;
+        };
         let place = run.section_address.wrapping_add(offset) as i64;
         let at = run.section_offset.wrapping_add(offset) as usize;
-        let stored = match info as u32 {
-            1 => store(img, at, s.wrapping_add(a) as u64, 8),
-            24 => store(img, at, s.wrapping_add(a).wrapping_sub(place) as u64, 8),
-            2 | 4 => match (s - place).checked_add(a).map(i32::try_from) {
-                Some(Ok(v)) => store(img, at, v as u32 as u64, 4),
-                _ => false,
-            },
-            10 => match s.checked_add(a).map(u32::try_from) {
+        // The formulas of `compute` and the fields of `Field::fits`, for the
+        // common kinds, in 64-bit arithmetic.
+        let relative = || (s - place).checked_add(a);
+        let stored = match (kind.formula, kind.field) {
+            (Formula::Absolute, Field::Word64) => store(img, at, s.wrapping_add(a) as u64, 8),
+            (Formula::PcRelative, Field::Word64) => {
+                store(img, at, s.wrapping_add(a).wrapping_sub(place) as u64, 8)
+            }
+            (Formula::PcRelative | Formula::PltRelative, Field::Signed32) => {
+                match relative().map(i32::try_from) {
+                    Some(Ok(v)) => store(img, at, v as u32 as u64, 4),
+                    _ => false,
+                }
+            }
+            (Formula::Absolute, Field::Unsigned32) => match s.checked_add(a).map(u32::try_from) {
                 Some(Ok(v)) => store(img, at, u64::from(v), 4),
                 _ => false,
             },
-            11 => match s.checked_add(a).map(i32::try_from) {
+            (Formula::Absolute, Field::Signed32) => match s.checked_add(a).map(i32::try_from) {
                 Some(Ok(v)) => store(img, at, v as u32 as u64, 4),
                 _ => false,
             },

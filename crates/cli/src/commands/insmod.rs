@@ -75,7 +75,7 @@ pub fn run(
     let link = LinkOptions {
         autoclean: opts.autoclean,
         no_default_exports: opts.no_exports,
-        wx: false,
+        wx: true,
     };
     let forced = module
         .modinfo

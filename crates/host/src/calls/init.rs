@@ -16,6 +16,7 @@ use crate::pin::{self, Hold};
 use crate::services::{KERN_ERR, KERN_INFO};
 use crate::state::{ImageFacts, Shared, State, StateGuard};
 use crate::window::Protection;
+use crate::wx;
 use umod_abi::user::UserMemory;
 
 /// Size of an `exception_table_entry` on x86_64.
@@ -114,16 +115,41 @@ pub(crate) fn prepare(
         ModuleRef::decode(img[at..at + 24].try_into().expect("24 bytes"))
     })?;
 
-    // Every check passed. A 2.4 image runs where it lies, so its block
-    // becomes read-write-execute (whatever its pages were, or W^X if the
-    // host loaded it in one shot before); the system may refuse only for
-    // want of memory. From here nothing fails.
-    let m = &mut st.modules[idx];
-    sh.window
-        .protect(&m.block, base, m.block.size(), Protection::ReadWriteExec)
-        .map_err(|_| Errno::ENOMEM)?;
-    m.wx = false;
-    commit(sh, st, idx, &h, Some(&img), dep_ids);
+    // umod's loader describes the image's segments (archdata): W^X. An
+    // image without the table runs where it lies, read-write-execute, as
+    // 2.4 ran it.
+    let mapping = wx::mapping_of(&img, &h, base).map_err(|why| refuse(sh, &why))?;
+
+    // Every check passed; the system may refuse only for want of memory,
+    // and does so before anything changes.
+    let flat = |sh: &Shared, st: &mut State| {
+        let m = &mut st.modules[idx];
+        m.wx = false;
+        sh.window
+            .protect(&m.block, base, m.block.size(), Protection::ReadWriteExec)
+            .map_err(|_| Errno::ENOMEM)
+    };
+    match mapping {
+        wx::Mapping::Flat => {
+            flat(sh, st)?;
+            commit(sh, st, idx, &h, Some(&img), dep_ids);
+        }
+        // The host writes through its own view: protect, then write.
+        wx::Mapping::Segments(segments) if sh.window.mapping().has_host_view() => {
+            wx::protect(sh, st, idx, &segments)?;
+            commit(sh, st, idx, &h, Some(&img), dep_ids);
+        }
+        // A window mapped once is written through the module view: write
+        // into a writable block, then protect; a block that cannot be
+        // protected stays as 2.4 would have it.
+        wx::Mapping::Segments(segments) => {
+            flat(sh, st)?;
+            commit(sh, st, idx, &h, Some(&img), dep_ids);
+            if wx::protect(sh, st, idx, &segments).is_err() {
+                st.modules[idx].wx = false;
+            }
+        }
+    }
     Ok(id)
 }
 

@@ -5,7 +5,7 @@
 //! function, a proc read function) goes through [`call_module`], which
 //! records which host and which module the code runs for (so the services
 //! it calls back, `printk`, `add_timer`..., reach that host and know their
-//! owner), registers the call with the host's [`watchdog`], and runs it
+//! owner), registers the call with the host's watchdog, and runs it
 //! under a guard (`guard.c`): a fault in module code (SIGSEGV, SIGBUS,
 //! SIGILL, SIGFPE, SIGTRAP) or a preemption by the watchdog comes back as a
 //! [`Fault`] instead of killing the process or hanging it.
@@ -13,20 +13,10 @@
 //! Callers never hold the host's big lock while module code runs (see
 //! `state.rs`): code that spins or sleeps holds up its own caller only.
 
-pub(crate) mod watchdog;
-
-use std::cell::RefCell;
 use std::sync::Arc;
 
+use crate::services::context::{self, Frame};
 use crate::services::Kernel;
-
-/// Who module code on this thread is running for.
-#[derive(Clone)]
-pub(crate) struct Frame {
-    pub kernel: Arc<Kernel>,
-    /// Id of the module whose code runs (None for host-owned code).
-    pub module: Option<u64>,
-}
 
 /// A fault in module code, or the watchdog stopping it.
 #[repr(C)]
@@ -84,11 +74,6 @@ pub fn preempt_signal() -> i32 {
     unsafe { umod_preempt_signal() }
 }
 
-thread_local! {
-    /// Frames of module code running on this thread, innermost last.
-    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
-}
-
 /// Calls the module function at `addr` with up to six integer arguments
 /// (the System V registers; a function taking fewer ignores the rest) and
 /// returns its `int` result (whatever `eax` held, for a `void` function),
@@ -104,11 +89,9 @@ pub(crate) fn call_module(
     addr: u64,
     args: [u64; 6],
 ) -> Result<i32, Fault> {
-    FRAMES.with(|f| {
-        f.borrow_mut().push(Frame {
-            kernel: Arc::clone(kernel),
-            module: module.map(|(id, _)| id),
-        })
+    let entered = context::enter(Frame {
+        kernel: Arc::clone(kernel),
+        module: module.map(|(id, _)| id),
     });
     let call = kernel
         .watchdog()
@@ -136,21 +119,10 @@ pub(crate) fn call_module(
         )
     };
     drop(call);
-    FRAMES.with(|f| f.borrow_mut().pop());
+    drop(entered);
     if faulted != 0 {
         Err(fault)
     } else {
         Ok(result)
     }
-}
-
-/// The innermost frame of module code running on this thread, if any.
-pub(crate) fn current() -> Option<Frame> {
-    FRAMES.with(|f| f.borrow().last().cloned())
-}
-
-/// Whether module `id`'s code is running on this thread (perhaps below a
-/// host call it made).
-pub(crate) fn frames_contain(id: u64) -> bool {
-    FRAMES.with(|f| f.borrow().iter().any(|fr| fr.module == Some(id)))
 }

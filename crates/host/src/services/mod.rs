@@ -3,15 +3,17 @@
 //! `jiffies`...), and the state those services keep.
 
 pub mod builtin;
+pub(crate) mod context;
 pub mod printk;
 pub mod proc;
 pub mod timers;
+pub(crate) mod watchdog;
 
 use std::ffi::c_char;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::exec::watchdog::Watchdog;
+use watchdog::Watchdog;
 
 pub use printk::{LogRecord, LogRing};
 use proc::ProcTable;
@@ -272,7 +274,7 @@ pub unsafe extern "C" fn umod_proc_create(
 ) -> u64 {
     // SAFETY: see above; the C side passes the module's string and strlen.
     let name = unsafe { c_bytes(name, len) };
-    match crate::exec::current() {
+    match context::current() {
         Some(frame) => frame
             .kernel
             .create_proc(name, frame.module, mode, read_proc, data),
@@ -288,7 +290,7 @@ pub unsafe extern "C" fn umod_proc_create(
 pub unsafe extern "C" fn umod_proc_remove(name: *const c_char, len: usize) {
     // SAFETY: as for `umod_proc_create`.
     let name = unsafe { c_bytes(name, len) };
-    if let Some(frame) = crate::exec::current() {
+    if let Some(frame) = context::current() {
         frame.kernel.remove_proc(name);
     }
 }

@@ -145,7 +145,7 @@ fn split_level(line: &str) -> (u8, &str) {
 pub unsafe extern "C" fn umod_printk_emit(text: *const c_char, len: usize) {
     // SAFETY: guaranteed by the C caller, see above.
     let bytes = unsafe { super::c_bytes(text, len) };
-    match crate::exec::current() {
+    match super::context::current() {
         Some(frame) => frame.kernel.printk_raw(bytes),
         None => eprint!(
             "umod: printk outside module code: {}",

@@ -76,7 +76,7 @@ impl TimerQueue {
 /// `add_timer` from module code (through `services.c`).
 #[no_mangle]
 pub extern "C" fn umod_timer_add(timer: u64, expires: u64) {
-    if let Some(frame) = crate::exec::current() {
+    if let Some(frame) = super::context::current() {
         frame.kernel.timers().add(timer, expires);
     }
 }
@@ -84,7 +84,7 @@ pub extern "C" fn umod_timer_add(timer: u64, expires: u64) {
 /// `del_timer` from module code; 1 if the timer was pending.
 #[no_mangle]
 pub extern "C" fn umod_timer_del(timer: u64) -> i32 {
-    crate::exec::current().map_or(0, |frame| i32::from(frame.kernel.timers().del(timer)))
+    super::context::current().map_or(0, |frame| i32::from(frame.kernel.timers().del(timer)))
 }
 
 #[cfg(test)]

@@ -182,6 +182,14 @@ impl Window {
         Ok(window)
     }
 
+    /// The page records, whatever panicked while holding them (they are
+    /// updated in single steps that leave them consistent).
+    fn pages(&self) -> std::sync::MutexGuard<'_, Pages> {
+        self.pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The raw mapping (reads, writes, atomics, protection).
     pub fn mapping(&self) -> &Mapping {
         &self.mapping
@@ -234,7 +242,7 @@ impl Window {
     /// anything reads it. `None` when nothing fits.
     pub fn alloc(&self, bytes: u64, wipe: bool) -> Option<ModuleBlock> {
         let pages = FirstFit::pages_for(bytes, PAGE_SIZE);
-        let mut p = self.pages.lock().expect("window lock");
+        let mut p = self.pages();
         let block = p.fit.alloc(pages)?;
         let guard = block.first_page + block.pages;
         let mut mapped = p.protect(&self.mapping, guard, 1, Protection::None);
@@ -276,9 +284,7 @@ impl Window {
             "protection change {addr:#x}+{len:#x} outside its block"
         );
         let first = (addr - self.base()) / PAGE_SIZE;
-        self.pages
-            .lock()
-            .expect("window lock")
+        self.pages()
             .protect(&self.mapping, first, len / PAGE_SIZE, prot)
     }
 
@@ -289,7 +295,7 @@ impl Window {
     pub fn free(&self, block: ModuleBlock) {
         let (addr, len) = (block.addr, block.size());
         let (first, pages) = (block.block.first_page, block.block.pages);
-        let mut p = self.pages.lock().expect("window lock");
+        let mut p = self.pages();
         // Protection changes on our own mapping with valid flags fail
         // only when the system is out of memory for mapping records. The
         // states then say "unknown" and the next user of these pages sets
@@ -321,7 +327,7 @@ impl Window {
 
     /// Current accounting.
     pub fn usage(&self) -> WindowUsage {
-        let a = &self.pages.lock().expect("window lock").fit;
+        let a = &self.pages().fit;
         WindowUsage {
             base: self.base(),
             capacity: self.module_bytes,

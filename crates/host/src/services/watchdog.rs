@@ -5,7 +5,7 @@
 //! for the host's limit gets its flag raised and its thread signalled with
 //! the preemption signal, again every [`RESIGNAL`] until it returns: the
 //! signal unwinds the call only where the thread is executing module code
-//! (see `guard.c`), so a thread caught inside a host service is simply
+//! (see `exec/guard.c`), so a thread caught inside a host service is simply
 //! asked again. The call then fails as a fault does, and the caller
 //! reports a soft lockup.
 
