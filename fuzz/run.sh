@@ -28,13 +28,16 @@ h = bytearray(191)
 struct.pack_into('<QQQQ', h, 0, 184, 0, 184, 191)
 h[184:191] = b'fuzzed\0'
 open('corpus/init_image/minimal', 'wb').write(h)
+# Protocol seeds: the version (u16 LE), then postcard: the message kind
+# as a varint, then its fields.
 def frame(kind, body=b''):
-    return struct.pack('<HH', 3, kind) + body
-open('corpus/protocol/status', 'wb').write(frame(7))
-open('corpus/protocol/dmesg', 'wb').write(frame(3, b'\x01'))
-# v3 Call: call, args[5], on_behalf_of, on_behalf_cap, tied, regions.
-call = frame(1, b'\x03' + struct.pack('<5QIBB', 0, 1, 0x1000, 64, 0x2000, 0, 0, 0) + struct.pack('<I', 1)
-             + struct.pack('<QBI', 0x1000, 1, 4) + b'abcd')
+    return struct.pack('<H', 4) + bytes([kind]) + body
+open('corpus/protocol/status', 'wb').write(frame(6))
+open('corpus/protocol/dmesg', 'wb').write(frame(2, b'\x01'))
+# Call: call 3 (query), args[5] as varints, on_behalf_of 0, cap 0, tied 0,
+# one region (addr 0x1000 as a varint, 4 bytes, writable).
+call = frame(0, b'\x03' + bytes([0, 1, 0x80, 0x20, 64, 0x80, 0x40]) + b'\x00\x00\x00'
+             + b'\x01' + bytes([0x80, 0x20]) + b'\x04abcd' + b'\x01')
 open('corpus/protocol/call', 'wb').write(call)
 PY
 for t in "${targets[@]}"; do

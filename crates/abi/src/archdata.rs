@@ -59,7 +59,8 @@ pub fn encode(segments: &[WxSegment]) -> Vec<u8> {
     );
     let mut out = Vec::with_capacity(table_size(segments.len()));
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&(segments.len() as u32).to_le_bytes());
+    let count = u32::try_from(segments.len()).expect("at most MAX_SEGMENTS");
+    out.extend_from_slice(&count.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
     for s in segments {
         out.extend_from_slice(&s.offset.to_le_bytes());

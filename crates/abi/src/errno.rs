@@ -80,7 +80,7 @@ impl Errno {
     /// (-4095..=-1); anything else is not an error.
     pub fn from_return(ret: i64) -> Option<Errno> {
         if (-4095..=-1).contains(&ret) {
-            Some(Errno(-ret as i32))
+            Some(Errno(i32::try_from(-ret).expect("in the errno band")))
         } else {
             None
         }

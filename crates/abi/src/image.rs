@@ -143,7 +143,7 @@ impl ImageBuilder {
             }
             body.resize(body.len().div_ceil(8) * 8, 0);
             header.syms = base + body.len() as u64;
-            header.nsyms = self.symbols.len() as u32;
+            header.nsyms = u32::try_from(self.symbols.len()).expect("a test image's few symbols");
             for ((value, _), name_at) in self.symbols.iter().zip(names_at) {
                 let value = match *value {
                     SymbolValue::Offset(o) => base + o,
@@ -159,7 +159,7 @@ impl ImageBuilder {
         if !self.deps.is_empty() {
             body.resize(body.len().div_ceil(8) * 8, 0);
             header.deps = base + body.len() as u64;
-            header.ndeps = self.deps.len() as u32;
+            header.ndeps = u32::try_from(self.deps.len()).expect("a test image's few dependencies");
             for &dep in &self.deps {
                 let r = ModuleRef {
                     dep,

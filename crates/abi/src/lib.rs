@@ -13,6 +13,8 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![warn(clippy::cast_possible_truncation)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 
 pub mod archdata;
 pub mod consts;
@@ -23,6 +25,15 @@ pub mod structs;
 pub mod user;
 
 pub use consts::*;
+
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("the 2.4 module ABI here is x86_64's: 64-bit addresses");
+
+/// An address or a size of the 64-bit ABI as an index into host memory:
+/// lossless on the 64-bit hosts this crate builds for.
+pub fn usize_of(v: u64) -> usize {
+    usize::try_from(v).expect("a 64-bit host")
+}
 pub use errno::Errno;
 pub use module::ModuleHeader;
 pub use structs::{KernelSym, ModuleInfo, ModuleRef, ModuleSymbol, QueryAnswer};

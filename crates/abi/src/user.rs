@@ -8,7 +8,7 @@
 //! [`ScratchSpace`], a small simulated address space made of page-granular
 //! regions holding their slices.
 
-use crate::{PAGE_SIZE, TASK_SIZE};
+use crate::{usize_of, PAGE_SIZE, TASK_SIZE};
 
 /// An access to caller memory that is not mapped (or not permitted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub fn read_cstr(mem: &dyn UserMemory, addr: u64, limit: usize) -> Result<Option
     let total = limit as u64 + 1;
     while (out.len() as u64) < total {
         let to_page_end = PAGE_SIZE - at % PAGE_SIZE;
-        let chunk = to_page_end.min(total - out.len() as u64) as usize;
+        let chunk = usize_of(to_page_end.min(total - out.len() as u64));
         let mut buf = vec![0u8; chunk];
         mem.read(at, &mut buf).map_err(|_| Fault { addr: at })?;
         if let Some(nul) = buf.iter().position(|&c| c == 0) {
@@ -95,7 +95,7 @@ impl ScratchSpace {
         self.next += (pages + 1) * PAGE_SIZE;
         self.regions.push(Region {
             start,
-            bytes: vec![0; (pages * PAGE_SIZE) as usize],
+            bytes: vec![0; usize_of(pages * PAGE_SIZE)],
             writable,
         });
         start
@@ -143,8 +143,8 @@ impl ScratchSpace {
             .and_then(|e| e.checked_next_multiple_of(PAGE_SIZE))
             .filter(|&e| e <= TASK_SIZE)
             .ok_or(Fault { addr })?;
-        let mut page_bytes = vec![0u8; (end - start) as usize];
-        let off = (addr - start) as usize;
+        let mut page_bytes = vec![0u8; usize_of(end - start)];
+        let off = usize_of(addr - start);
         page_bytes[off..off + bytes.len()].copy_from_slice(bytes);
         self.map_owned(start, page_bytes, writable)
             .map_err(|_| Fault { addr })
@@ -194,7 +194,7 @@ impl ScratchSpace {
         let end = addr.checked_add(len)?;
         self.regions.iter().enumerate().find_map(|(i, r)| {
             let r_end = r.start + r.bytes.len() as u64;
-            (addr >= r.start && end <= r_end).then(|| (i, (addr - r.start) as usize))
+            (addr >= r.start && end <= r_end).then(|| (i, usize_of(addr - r.start)))
         })
     }
 

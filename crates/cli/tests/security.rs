@@ -362,7 +362,7 @@ fn the_worst_requests_on_every_connection_stay_within_the_memory_budget() {
     // callers without privilege), each sending as fast as the daemon
     // answers, for three seconds: six users the worst request they may
     // send (1 MiB, eight writable regions across page boundaries), two a
-    // 1 MiB frame of 80,000 empty regions (each of which cost a page
+    // 1 MiB frame of 150,000 empty regions (each of which cost a page
     // before the decoder refused more than eight).
     let floods: Vec<(Child, &str)> = (20001..=20008)
         .map(|uid| {

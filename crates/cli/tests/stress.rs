@@ -191,7 +191,7 @@ fn limits_hold_for_unprivileged_and_excess_clients() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
             err,
-            "insmod: big.o: a request of 2097172 bytes is over this caller's limit of 1048576 bytes: EMSGSIZE (Message too long)\n"
+            "insmod: big.o: a request of 2097168 bytes is over this caller's limit of 1048576 bytes: EMSGSIZE (Message too long)\n"
         );
     } else {
         eprintln!("skipped the unprivileged-limit half: needs root to drop to uid 65534");

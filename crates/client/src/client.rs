@@ -149,7 +149,7 @@ impl Client {
             (Ok(Some(p)), _) => p,
             (_, Err(e)) => return Err(WireError::Io(e).into()),
             (Ok(None), Ok(())) => {
-                return Err(WireError::Malformed("the daemon closed the connection").into())
+                return Err(WireError::Malformed("the daemon closed the connection".into()).into())
             }
             (Err(e), Ok(())) => return Err(e.into()),
         };
@@ -227,7 +227,10 @@ impl Client {
         let req = Request::Load {
             name: name.as_bytes().to_vec(),
             object: object.to_vec(),
-            args: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+            args: args
+                .iter()
+                .map(|a| serde_bytes::ByteBuf::from(a.as_bytes().to_vec()))
+                .collect(),
             flags,
         };
         match self.request(&req)? {

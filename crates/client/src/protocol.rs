@@ -2,9 +2,10 @@
 //! `docs/protocol.md`).
 //!
 //! A message is a frame: a little-endian `u32` length, then that many
-//! bytes: `u16` protocol version, `u16` message kind, and the kind's body.
-//! Integers are little endian; byte strings are a `u32` length and the
-//! bytes; lists are a `u32` count and the items.
+//! bytes of payload: a little-endian `u16` protocol version, then the
+//! message, encoded by its derived `serde` implementation in postcard
+//! (integers as varints, byte strings and lists as a varint length and
+//! their items, an enum as its variant's index and its fields).
 //!
 //! The five calls travel with the caller's memory they touch: a list of
 //! regions (address, bytes, writable). The daemon rebuilds that memory,
@@ -13,10 +14,16 @@
 //! bytes after the call (a partial `query_module` buffer and `*ret`
 //! included).
 
+#![warn(clippy::cast_possible_truncation)]
+
 use std::io::{self, Read, Write};
 
+use serde::de::{Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
 /// Protocol version this build speaks.
-pub const VERSION: u16 = 3;
+pub const VERSION: u16 = 4;
 
 /// Most regions a `Call` carries: the five calls touch at most three
 /// (a name, a buffer and `*ret`), so more is malformed. This bounds what
@@ -27,8 +34,7 @@ pub const MAX_REGIONS: usize = 8;
 pub const DEFAULT_MAX_FRAME: u32 = 64 << 20;
 
 /// Which of the five calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallKind {
     /// `create_module(name, size)`.
     Create = 0,
@@ -42,32 +48,20 @@ pub enum CallKind {
     KernelSyms = 4,
 }
 
-impl CallKind {
-    fn from_u8(v: u8) -> Option<CallKind> {
-        Some(match v {
-            0 => CallKind::Create,
-            1 => CallKind::Init,
-            2 => CallKind::Delete,
-            3 => CallKind::Query,
-            4 => CallKind::KernelSyms,
-            _ => return None,
-        })
-    }
-}
-
 /// A piece of the caller's memory.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Region {
     /// Its address in the caller.
     pub addr: u64,
     /// Its bytes.
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
     /// Whether the call may write it.
     pub writable: bool,
 }
 
 /// Options of a one-shot load.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadFlags {
     /// `-k`
     pub autoclean: bool,
@@ -79,8 +73,9 @@ pub struct LoadFlags {
     pub map: bool,
 }
 
-/// What a client asks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a client asks. The order of the variants is the wire's message
+/// kind (0 `Call` ... 7 `AddTaint`): append, never reorder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     /// One of the five calls, with its raw arguments and memory.
     Call {
@@ -88,8 +83,6 @@ pub enum Request {
         call: CallKind,
         /// Its arguments as the registers held them.
         args: [u64; 5],
-        /// The caller's memory the call may touch.
-        regions: Vec<Region>,
         /// The process the call is made for, when the client forwards a
         /// call of another process (`umod exec`); 0 for the client itself.
         /// It can only narrow privilege: the call holds CAP_SYS_MODULE if
@@ -107,15 +100,22 @@ pub enum Request {
         /// nothing behind. Unmodified programs do not ask for this, as 2.4
         /// kept such entries.
         tied: bool,
+        /// The caller's memory the call may touch (at most
+        /// [`MAX_REGIONS`]).
+        #[serde(deserialize_with = "bounded::<_, Region, MAX_REGIONS>")]
+        regions: Vec<Region>,
     },
     /// A one-shot load of an object.
     Load {
         /// Module name.
+        #[serde(with = "serde_bytes")]
         name: Vec<u8>,
         /// The relocatable object.
+        #[serde(with = "serde_bytes")]
         object: Vec<u8>,
-        /// `name=value` arguments.
-        args: Vec<Vec<u8>>,
+        /// `name=value` arguments (at most [`MAX_ARGS`]).
+        #[serde(deserialize_with = "bounded::<_, ByteBuf, MAX_ARGS>")]
+        args: Vec<ByteBuf>,
         /// Options.
         flags: LoadFlags,
     },
@@ -131,6 +131,7 @@ pub enum Request {
     /// A module's `/proc` entry.
     ReadProc {
         /// Entry name.
+        #[serde(with = "serde_bytes")]
         name: Vec<u8>,
     },
     /// The daemon's state at a glance.
@@ -149,7 +150,7 @@ pub enum Request {
 }
 
 /// One kernel log line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
     /// Sequence number.
     pub seq: u64,
@@ -158,13 +159,15 @@ pub struct LogLine {
     /// Nanoseconds since the host started.
     pub time_ns: u64,
     /// Text.
+    #[serde(with = "serde_bytes")]
     pub text: Vec<u8>,
 }
 
 /// A placed section or symbol of a loaded module.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MapLine {
     /// Name.
+    #[serde(with = "serde_bytes")]
     pub name: Vec<u8>,
     /// Address.
     pub addr: u64,
@@ -172,8 +175,9 @@ pub struct MapLine {
     pub size: u64,
 }
 
-/// What the daemon answers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the daemon answers. The order of the variants is the wire's
+/// message kind: append, never reorder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Response {
     /// A call's result: the return value (`-errno` on failure) and the
     /// writable regions after the call.
@@ -181,7 +185,7 @@ pub enum Response {
         /// Return value.
         ret: i64,
         /// (address, bytes) of every writable region.
-        writes: Vec<(u64, Vec<u8>)>,
+        writes: Vec<(u64, ByteBuf)>,
     },
     /// A one-shot load succeeded.
     Loaded {
@@ -199,19 +203,22 @@ pub enum Response {
     /// Log lines.
     Log(Vec<LogLine>),
     /// A text view.
-    Text(Vec<u8>),
+    Text(#[serde(with = "serde_bytes")] Vec<u8>),
     /// The request failed: errno and a message naming the cause.
     Error {
         /// Errno.
         errno: i32,
         /// Message.
+        #[serde(with = "serde_bytes")]
         message: Vec<u8>,
     },
     /// The daemon's state.
     Status {
         /// "2.4", "2.6" or "none".
+        #[serde(with = "serde_bytes")]
         personality: Vec<u8>,
         /// Reported release.
+        #[serde(with = "serde_bytes")]
         release: Vec<u8>,
         /// Window base.
         window_base: u64,
@@ -238,7 +245,7 @@ pub enum WireError {
     Io(#[from] io::Error),
     /// The peer sent bytes that are not a message of this protocol.
     #[error("malformed message: {0}")]
-    Malformed(&'static str),
+    Malformed(String),
     /// A frame larger than allowed.
     #[error("frame of {0} bytes is larger than the limit")]
     TooLarge(u32),
@@ -260,403 +267,97 @@ impl WireError {
     }
 }
 
-struct Writer(Vec<u8>);
+/// Most arguments a one-shot load carries.
+pub const MAX_ARGS: usize = 1024;
 
-impl Writer {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
+/// A list of at most `MAX` items, refused as soon as it announces more:
+/// a hostile count makes the decoder allocate nothing.
+fn bounded<'de, D, T, const MAX: usize>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Bounded<T, const MAX: usize>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>, const MAX: usize> Visitor<'de> for Bounded<T, MAX> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "at most {MAX} items")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let announced = seq.size_hint().unwrap_or(0);
+            if announced > MAX {
+                return Err(serde::de::Error::invalid_length(announced, &self));
+            }
+            let mut out = Vec::with_capacity(announced);
+            while let Some(item) = seq.next_element()? {
+                if out.len() == MAX {
+                    return Err(serde::de::Error::invalid_length(MAX + 1, &self));
+                }
+                out.push(item);
+            }
+            Ok(out)
+        }
     }
-    fn u16(&mut self, v: u16) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.u32(b.len() as u32);
-        self.0.extend_from_slice(b);
-    }
+    d.deserialize_seq(Bounded::<T, MAX>(std::marker::PhantomData))
 }
 
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
-        if self.0.len() < n {
-            return Err(WireError::Malformed("truncated"));
-        }
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8, WireError> {
-        Ok(self.take(1)?[0])
-    }
-    /// A flag byte: 0 or 1 and nothing else, so every message has exactly
-    /// one encoding.
-    fn bool(&mut self) -> Result<bool, WireError> {
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(WireError::Malformed("flag byte other than 0 or 1")),
-        }
-    }
-    fn u16(&mut self) -> Result<u16, WireError> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2")))
-    }
-    fn u32(&mut self) -> Result<u32, WireError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4")))
-    }
-    fn u64(&mut self) -> Result<u64, WireError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8")))
-    }
-    fn bytes(&mut self) -> Result<Vec<u8>, WireError> {
-        let n = self.u32()? as usize;
-        Ok(self.take(n)?.to_vec())
-    }
-    /// A count of items each at least `min` bytes long, checked against
-    /// what is left, so a hostile count cannot make us allocate.
-    fn count(&mut self, min: usize) -> Result<usize, WireError> {
-        let n = self.u32()? as usize;
-        if n.saturating_mul(min.max(1)) > self.0.len() {
-            return Err(WireError::Malformed("count larger than the message"));
-        }
-        Ok(n)
-    }
-    fn end(&self) -> Result<(), WireError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(WireError::Malformed("trailing bytes"))
-        }
-    }
+/// A payload: the version, then the message in postcard.
+fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    let mut out = VERSION.to_le_bytes().to_vec();
+    postcard::to_io(message, &mut out).expect("writing to a Vec cannot fail");
+    out
 }
 
-fn header(kind: u16) -> Writer {
-    let mut w = Writer(Vec::new());
-    w.u16(VERSION);
-    w.u16(kind);
-    w
+/// The message of a payload: the version first, then exactly one message
+/// and nothing after it.
+fn decode<'de, T: Deserialize<'de>>(payload: &'de [u8]) -> Result<T, WireError> {
+    let (version, body) = payload
+        .split_first_chunk::<2>()
+        .ok_or(WireError::Malformed("truncated".into()))?;
+    let version = u16::from_le_bytes(*version);
+    if version != VERSION {
+        return Err(WireError::Version(version));
+    }
+    let (message, rest) = postcard::take_from_bytes(body).map_err(|e| {
+        WireError::Malformed(match e {
+            // What serde's derives and `bounded` refuse reaches postcard
+            // without its words.
+            postcard::Error::SerdeDeCustom => {
+                "an unknown kind, or a list longer than the protocol allows".into()
+            }
+            e => e.to_string(),
+        })
+    })?;
+    if !rest.is_empty() {
+        return Err(WireError::Malformed("trailing bytes".into()));
+    }
+    Ok(message)
 }
 
 impl Request {
     /// Encodes the payload (without the length prefix).
     pub fn encode(&self) -> Vec<u8> {
-        let w = match self {
-            Request::Call {
-                call,
-                args,
-                regions,
-                on_behalf_of,
-                on_behalf_cap,
-                tied,
-            } => {
-                let mut w = header(1);
-                w.u8(*call as u8);
-                for a in args {
-                    w.u64(*a);
-                }
-                w.u32(*on_behalf_of);
-                w.u8(u8::from(*on_behalf_cap));
-                w.u8(u8::from(*tied));
-                w.u32(regions.len() as u32);
-                for r in regions {
-                    w.u64(r.addr);
-                    w.u8(u8::from(r.writable));
-                    w.bytes(&r.bytes);
-                }
-                w
-            }
-            Request::Load {
-                name,
-                object,
-                args,
-                flags,
-            } => {
-                let mut w = header(2);
-                w.bytes(name);
-                w.bytes(object);
-                w.u32(args.len() as u32);
-                for a in args {
-                    w.bytes(a);
-                }
-                w.u8(u8::from(flags.autoclean)
-                    | u8::from(flags.no_default_exports) << 1
-                    | u8::from(flags.force) << 2
-                    | u8::from(flags.map) << 3);
-                w
-            }
-            Request::Dmesg { clear } => {
-                let mut w = header(3);
-                w.u8(u8::from(*clear));
-                w
-            }
-            Request::ProcModules => header(4),
-            Request::ProcKsyms => header(5),
-            Request::ReadProc { name } => {
-                let mut w = header(6);
-                w.bytes(name);
-                w
-            }
-            Request::Status => header(7),
-            Request::AddTaint {
-                bits,
-                on_behalf_of,
-                on_behalf_cap,
-            } => {
-                let mut w = header(8);
-                w.u64(*bits);
-                w.u32(*on_behalf_of);
-                w.u8(u8::from(*on_behalf_cap));
-                w
-            }
-        };
-        w.0
+        encode(self)
     }
 
-    /// Decodes a payload.
+    /// Decodes a payload. What decoding allocates follows the bytes the
+    /// payload holds: byte strings are copied as long as they are, and a
+    /// list that announces more items than it may hold is refused before
+    /// anything is allocated for it.
     pub fn decode(payload: &[u8]) -> Result<Request, WireError> {
-        let mut r = Reader(payload);
-        let version = r.u16()?;
-        if version != VERSION {
-            return Err(WireError::Version(version));
-        }
-        let req = match r.u16()? {
-            1 => {
-                let call =
-                    CallKind::from_u8(r.u8()?).ok_or(WireError::Malformed("unknown call"))?;
-                let mut args = [0u64; 5];
-                for a in &mut args {
-                    *a = r.u64()?;
-                }
-                let on_behalf_of = r.u32()?;
-                let on_behalf_cap = r.bool()?;
-                let tied = r.bool()?;
-                let n = r.count(13)?;
-                if n > MAX_REGIONS {
-                    return Err(WireError::Malformed("more regions than any call touches"));
-                }
-                let mut regions = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let addr = r.u64()?;
-                    let writable = r.bool()?;
-                    let bytes = r.bytes()?;
-                    regions.push(Region {
-                        addr,
-                        bytes,
-                        writable,
-                    });
-                }
-                Request::Call {
-                    call,
-                    args,
-                    regions,
-                    on_behalf_of,
-                    on_behalf_cap,
-                    tied,
-                }
-            }
-            2 => {
-                let name = r.bytes()?;
-                let object = r.bytes()?;
-                let n = r.count(4)?;
-                let mut args = Vec::with_capacity(n);
-                for _ in 0..n {
-                    args.push(r.bytes()?);
-                }
-                let f = r.u8()?;
-                if f & !0xf != 0 {
-                    return Err(WireError::Malformed("unknown load flags"));
-                }
-                Request::Load {
-                    name,
-                    object,
-                    args,
-                    flags: LoadFlags {
-                        autoclean: f & 1 != 0,
-                        no_default_exports: f & 2 != 0,
-                        force: f & 4 != 0,
-                        map: f & 8 != 0,
-                    },
-                }
-            }
-            3 => Request::Dmesg { clear: r.bool()? },
-            4 => Request::ProcModules,
-            5 => Request::ProcKsyms,
-            6 => Request::ReadProc { name: r.bytes()? },
-            7 => Request::Status,
-            8 => Request::AddTaint {
-                bits: r.u64()?,
-                on_behalf_of: r.u32()?,
-                on_behalf_cap: r.bool()?,
-            },
-            _ => return Err(WireError::Malformed("unknown request")),
-        };
-        r.end()?;
-        Ok(req)
+        decode(payload)
     }
-}
-
-fn write_map(w: &mut Writer, lines: &[MapLine]) {
-    w.u32(lines.len() as u32);
-    for l in lines {
-        w.bytes(&l.name);
-        w.u64(l.addr);
-        w.u64(l.size);
-    }
-}
-
-fn read_map(r: &mut Reader<'_>) -> Result<Vec<MapLine>, WireError> {
-    let n = r.count(20)?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(MapLine {
-            name: r.bytes()?,
-            addr: r.u64()?,
-            size: r.u64()?,
-        });
-    }
-    Ok(v)
 }
 
 impl Response {
     /// Encodes the payload (without the length prefix).
     pub fn encode(&self) -> Vec<u8> {
-        let w = match self {
-            Response::CallResult { ret, writes } => {
-                let mut w = header(101);
-                w.u64(*ret as u64);
-                w.u32(writes.len() as u32);
-                for (addr, bytes) in writes {
-                    w.u64(*addr);
-                    w.bytes(bytes);
-                }
-                w
-            }
-            Response::Loaded {
-                addr,
-                size,
-                relocations,
-                sections,
-                symbols,
-            } => {
-                let mut w = header(102);
-                w.u64(*addr);
-                w.u64(*size);
-                w.u64(*relocations);
-                write_map(&mut w, sections);
-                write_map(&mut w, symbols);
-                w
-            }
-            Response::Log(lines) => {
-                let mut w = header(103);
-                w.u32(lines.len() as u32);
-                for l in lines {
-                    w.u64(l.seq);
-                    w.u8(l.level);
-                    w.u64(l.time_ns);
-                    w.bytes(&l.text);
-                }
-                w
-            }
-            Response::Text(t) => {
-                let mut w = header(104);
-                w.bytes(t);
-                w
-            }
-            Response::Error { errno, message } => {
-                let mut w = header(105);
-                w.u32(*errno as u32);
-                w.bytes(message);
-                w
-            }
-            Response::Status {
-                personality,
-                release,
-                window_base,
-                window_capacity,
-                window_in_use,
-                modules,
-                taint,
-                max_request,
-                privileged,
-            } => {
-                let mut w = header(106);
-                w.bytes(personality);
-                w.bytes(release);
-                w.u64(*window_base);
-                w.u64(*window_capacity);
-                w.u64(*window_in_use);
-                w.u64(*modules);
-                w.u64(*taint);
-                w.u64(*max_request);
-                w.u8(u8::from(*privileged));
-                w
-            }
-        };
-        w.0
+        encode(self)
     }
 
     /// Decodes a payload.
     pub fn decode(payload: &[u8]) -> Result<Response, WireError> {
-        let mut r = Reader(payload);
-        let version = r.u16()?;
-        if version != VERSION {
-            return Err(WireError::Version(version));
-        }
-        let resp = match r.u16()? {
-            101 => {
-                let ret = r.u64()? as i64;
-                let n = r.count(12)?;
-                let mut writes = Vec::with_capacity(n);
-                for _ in 0..n {
-                    writes.push((r.u64()?, r.bytes()?));
-                }
-                Response::CallResult { ret, writes }
-            }
-            102 => Response::Loaded {
-                addr: r.u64()?,
-                size: r.u64()?,
-                relocations: r.u64()?,
-                sections: read_map(&mut r)?,
-                symbols: read_map(&mut r)?,
-            },
-            103 => {
-                let n = r.count(21)?;
-                let mut lines = Vec::with_capacity(n);
-                for _ in 0..n {
-                    lines.push(LogLine {
-                        seq: r.u64()?,
-                        level: r.u8()?,
-                        time_ns: r.u64()?,
-                        text: r.bytes()?,
-                    });
-                }
-                Response::Log(lines)
-            }
-            104 => Response::Text(r.bytes()?),
-            105 => Response::Error {
-                errno: r.u32()? as i32,
-                message: r.bytes()?,
-            },
-            106 => Response::Status {
-                personality: r.bytes()?,
-                release: r.bytes()?,
-                window_base: r.u64()?,
-                window_capacity: r.u64()?,
-                window_in_use: r.u64()?,
-                modules: r.u64()?,
-                taint: r.u64()?,
-                max_request: r.u64()?,
-                privileged: r.bool()?,
-            },
-            _ => return Err(WireError::Malformed("unknown response")),
-        };
-        r.end()?;
-        Ok(resp)
+        decode(payload)
     }
 }
 
@@ -681,7 +382,9 @@ pub fn read_frame(r: &mut impl Read, max: u32) -> Result<Option<Vec<u8>>, WireEr
             return if got == 0 {
                 Ok(None)
             } else {
-                Err(WireError::Malformed("connection closed inside a frame"))
+                Err(WireError::Malformed(
+                    "connection closed inside a frame".into(),
+                ))
             };
         }
         got += n;
@@ -705,7 +408,11 @@ pub fn read_payload(r: &mut impl Read, len: usize) -> Result<Vec<u8>, WireError>
         let want = (len - old).min(READ_CHUNK);
         payload.resize(old + want, 0);
         match r.read(&mut payload[old..]) {
-            Ok(0) => return Err(WireError::Malformed("connection closed inside a frame")),
+            Ok(0) => {
+                return Err(WireError::Malformed(
+                    "connection closed inside a frame".into(),
+                ))
+            }
             Ok(n) => payload.truncate(old + n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => payload.truncate(old),
             Err(e) => return Err(e.into()),
@@ -736,7 +443,7 @@ mod tests {
             Request::Load {
                 name: b"m".to_vec(),
                 object: vec![1, 2, 3],
-                args: vec![b"a=1".to_vec()],
+                args: vec![b"a=1".to_vec().into()],
                 flags: LoadFlags {
                     autoclean: true,
                     map: true,
@@ -766,7 +473,7 @@ mod tests {
         let resps = [
             Response::CallResult {
                 ret: -28,
-                writes: vec![(0x10, b"xy".to_vec())],
+                writes: vec![(0x10, b"xy".to_vec().into())],
             },
             Response::Loaded {
                 addr: 1,
@@ -807,55 +514,39 @@ mod tests {
         }
     }
 
+    /// A payload: the version, then the postcard bytes `body`.
+    fn payload(body: &[u8]) -> Vec<u8> {
+        let mut p = VERSION.to_le_bytes().to_vec();
+        p.extend_from_slice(body);
+        p
+    }
+
     #[test]
-    fn garbage_is_refused_without_allocating() {
+    fn garbage_and_other_versions_are_refused() {
+        assert!(matches!(Request::decode(&[]), Err(WireError::Malformed(_))));
+        // Message kind 99 does not exist.
         assert!(matches!(
-            Request::decode(&[3, 0, 1, 0, 3]),
+            Request::decode(&payload(&[99])),
             Err(WireError::Malformed(_))
         ));
-        // Earlier versions lack fields: refused, never misread.
-        for old in [1, 2] {
-            assert!(matches!(
-                Request::decode(&[old, 0, 1, 0, 3]),
-                Err(WireError::Version(v)) if v == u16::from(old)
-            ));
+        // Earlier versions had other layouts: refused, never misread.
+        for old in [1u16, 2, 3] {
+            let mut p = old.to_le_bytes().to_vec();
+            p.push(6);
+            assert!(matches!(Request::decode(&p), Err(WireError::Version(v)) if v == old));
         }
+        // A flag byte other than 0 or 1.
+        let mut dmesg = Request::Dmesg { clear: true }.encode();
+        *dmesg.last_mut().unwrap() = 2;
         assert!(matches!(
-            Request::decode(&[9, 0, 1, 0]),
-            Err(WireError::Version(9))
+            Request::decode(&dmesg),
+            Err(WireError::Malformed(_))
         ));
-        // A region count of 2^32-1 with nothing behind it.
-        let mut evil = header(1).0;
-        evil.push(0);
-        evil.extend_from_slice(&[0; 46]);
-        evil.extend_from_slice(&u32::MAX.to_le_bytes());
+        // Trailing bytes after a whole message.
+        let mut status = Request::Status.encode();
+        status.push(0);
         assert!(matches!(
-            Request::decode(&evil),
-            Err(WireError::Malformed("count larger than the message"))
-        ));
-        // Nine empty regions, each only 13 bytes on the wire: more than
-        // any call touches.
-        let mut many = header(1).0;
-        many.push(0);
-        many.extend_from_slice(&[0; 46]);
-        many.extend_from_slice(&9u32.to_le_bytes());
-        for i in 0..9u64 {
-            many.extend_from_slice(&(i << 20).to_le_bytes());
-            many.extend_from_slice(&[0, 0, 0, 0, 0]);
-        }
-        assert!(matches!(
-            Request::decode(&many),
-            Err(WireError::Malformed("more regions than any call touches"))
-        ));
-        // An on_behalf_cap byte other than 0 or 1.
-        let mut two = header(1).0;
-        two.push(0);
-        two.extend_from_slice(&[0; 44]);
-        two.push(2);
-        two.push(0);
-        two.extend_from_slice(&0u32.to_le_bytes());
-        assert!(matches!(
-            Request::decode(&two),
+            Request::decode(&status),
             Err(WireError::Malformed(_))
         ));
         let mut r: &[u8] = &[0xff, 0xff, 0xff, 0x7f];
@@ -865,5 +556,58 @@ mod tests {
         ));
         let mut empty: &[u8] = &[];
         assert!(read_frame(&mut empty, 1024).unwrap().is_none());
+    }
+
+    /// A Call payload up to its region count, which the caller appends.
+    fn call_up_to_regions() -> Vec<u8> {
+        let call = Request::Call {
+            call: CallKind::Query,
+            args: [0; 5],
+            regions: Vec::new(),
+            on_behalf_of: 0,
+            on_behalf_cap: false,
+            tied: false,
+        }
+        .encode();
+        // The empty region list is the last byte (a varint 0).
+        assert_eq!(call.last(), Some(&0));
+        call[..call.len() - 1].to_vec()
+    }
+
+    #[test]
+    fn counts_are_bounded_before_anything_is_allocated() {
+        // A region count of 2^32-1 with nothing behind it.
+        let mut evil = call_up_to_regions();
+        evil.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+        assert!(matches!(
+            Request::decode(&evil),
+            Err(WireError::Malformed(_))
+        ));
+        // Nine empty regions: more than any call touches.
+        let mut many = call_up_to_regions();
+        many.push(9);
+        for _ in 0..9 {
+            many.extend_from_slice(&[0, 0, 1]);
+        }
+        match Request::decode(&many) {
+            Err(WireError::Malformed(why)) => assert!(why.contains("a list longer"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // Eight are fine.
+        let mut eight = call_up_to_regions();
+        eight.push(8);
+        for _ in 0..8 {
+            eight.extend_from_slice(&[0, 0, 1]);
+        }
+        assert!(
+            matches!(Request::decode(&eight), Ok(Request::Call { regions, .. }) if regions.len() == 8)
+        );
+        // A byte string longer than what is left.
+        let mut long = call_up_to_regions();
+        long.extend_from_slice(&[1, 0, 0xff, 0xff, 0x03]);
+        assert!(matches!(
+            Request::decode(&long),
+            Err(WireError::Malformed(_))
+        ));
     }
 }

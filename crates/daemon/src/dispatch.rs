@@ -311,7 +311,10 @@ fn run_call(
     let writes = regions
         .iter()
         .filter(|r| r.writable)
-        .filter_map(|r| mem.peek(r.addr, r.bytes.len()).map(|b| (r.addr, b)))
+        .filter_map(|r| {
+            mem.peek(r.addr, r.bytes.len())
+                .map(|b| (r.addr, serde_bytes::ByteBuf::from(b)))
+        })
         .collect();
     Response::CallResult { ret, writes }
 }

@@ -150,38 +150,53 @@ fn decoding_allocates_in_proportion_to_the_bytes_received() {
     assert!(decoded > 2500, "most random calls decode ({decoded})");
 }
 
+/// A Call payload up to its region count: the version, the kind, the
+/// call, five zero arguments, no forwarded process, no flags.
+fn call_up_to_regions() -> Vec<u8> {
+    let mut p = umod_daemon::protocol::VERSION.to_le_bytes().to_vec();
+    p.extend_from_slice(&[0, CallKind::Query as u8, 0, 0, 0, 0, 0, 0, 0, 0]);
+    p
+}
+
+/// A postcard varint.
+fn varint(mut v: u64, out: &mut Vec<u8>) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
 #[test]
 fn crafted_worst_cases_stay_bounded() {
-    let header = |regions: u32| {
-        let mut p = Vec::new();
-        p.extend_from_slice(&3u16.to_le_bytes());
-        p.extend_from_slice(&1u16.to_le_bytes());
-        p.push(CallKind::Query as u8);
-        p.extend_from_slice(&[0; 40]);
-        p.extend_from_slice(&[0; 4]);
-        p.extend_from_slice(&[0, 0]);
-        p.extend_from_slice(&regions.to_le_bytes());
-        p
-    };
-    // Eighty thousand empty regions (each once cost a zeroed page): refused.
-    let mut many = header(80_000);
-    for i in 0..80_000u64 {
-        many.extend_from_slice(&(i * 8192).to_le_bytes());
-        many.extend_from_slice(&[1, 0, 0, 0, 0]);
+    // A hundred and fifty thousand empty regions (each once cost a zeroed
+    // page): refused.
+    let mut many = call_up_to_regions();
+    varint(150_000, &mut many);
+    for i in 0..150_000u64 {
+        varint(i * 8192, &mut many);
+        many.extend_from_slice(&[0, 1]);
     }
     assert!(!check(&many));
     // Eight empty regions, each on its own page: eight pages at most.
-    let mut eight = header(8);
+    let mut eight = call_up_to_regions();
+    varint(8, &mut eight);
     for i in 0..8u64 {
-        eight.extend_from_slice(&((i + 1) << 24).to_le_bytes());
-        eight.extend_from_slice(&[1, 0, 0, 0, 0]);
+        varint((i + 1) << 24, &mut eight);
+        eight.extend_from_slice(&[0, 1]);
     }
     assert!(check(&eight));
     // A count and a length that promise more than the payload holds.
-    let mut liar = header(8);
-    liar.extend_from_slice(&0u64.to_le_bytes());
-    liar.push(1);
-    liar.extend_from_slice(&u32::MAX.to_le_bytes());
+    let mut liar = call_up_to_regions();
+    varint(8, &mut liar);
+    liar.push(0);
+    varint(u64::from(u32::MAX), &mut liar);
     assert!(!check(&liar));
-    assert!(!check(&header(u32::MAX)));
+    let mut huge_count = call_up_to_regions();
+    varint(u64::MAX, &mut huge_count);
+    assert!(!check(&huge_count));
 }

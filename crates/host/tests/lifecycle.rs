@@ -103,8 +103,8 @@ fn module_calls_a_function_the_embedder_exported() {
     })
     .unwrap();
     assert_eq!(SEEN_BY_HOST_FN.load(Ordering::SeqCst), 0xfeed);
-    // SAFETY: refused (a duplicate name), so never called.
     assert_eq!(
+        // SAFETY: refused (a duplicate name), so never called.
         unsafe { host.export("host_fn", 0) },
         Err(umod_host::ExportError::Duplicate("host_fn".into()))
     );

@@ -245,7 +245,9 @@ pub fn layout_in(
             needs_got |= kind.needs_got();
             let sym = r.sym as usize;
             if kind.needs_got_slot() && out.got_slots[sym].is_none() {
-                out.got_slots[sym] = Some(out.got_order.len() as u32);
+                let slot = u32::try_from(out.got_order.len())
+                    .map_err(|_| LoadError::TooLarge(u64::MAX))?;
+                out.got_slots[sym] = Some(slot);
                 out.got_order.push(sym);
             }
             if kind.formula == Formula::PltRelative

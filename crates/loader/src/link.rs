@@ -6,6 +6,7 @@
 //! calls [`Plan::relocate`] with the address it got.
 
 use umod_abi::module::MODULE_HEADER_SIZE;
+use umod_abi::usize_of;
 use umod_abi::{ModuleHeader, ModuleRef, ModuleSymbol, MOD_AUTOCLEAN};
 
 use crate::elf::{Object, Place};
@@ -260,7 +261,7 @@ impl<'a> Plan<'a> {
 
     /// Builds the image for an entry whose header is at `base`.
     pub fn relocate(&self, base: u64) -> Result<Image, LoadError> {
-        let mut bytes = vec![0u8; self.layout.size as usize];
+        let mut bytes = vec![0u8; usize_of(self.layout.size)];
         let (header, relocations) = self.relocate_into(&mut bytes, base)?;
         Ok(Image {
             bytes,
@@ -285,7 +286,7 @@ impl<'a> Plan<'a> {
         let mut copied: Vec<(usize, &[u8])> = Vec::with_capacity(self.object.sections.len());
         for (i, s) in self.object.sections.iter().enumerate() {
             if let (Some(off), false) = (l.sections[i], s.is_nobits()) {
-                copied.push((off as usize, s.data));
+                copied.push((usize_of(off), s.data));
             }
         }
         copied.sort_unstable_by_key(|&(off, _)| off);
@@ -307,7 +308,8 @@ impl<'a> Plan<'a> {
             }
         };
         let put = |img: &mut [u8], at: u64, bytes: &[u8]| {
-            img[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
+            let at = usize_of(at);
+            img[at..at + bytes.len()].copy_from_slice(bytes);
         };
         put(img, l.strings, &self.string_bytes);
         if let Some(at) = l.archdata {
@@ -326,7 +328,7 @@ impl<'a> Plan<'a> {
         }
         if let Some((at, n)) = l.ksymtab {
             // `module_symbol` entries: value, then the name's address.
-            let table = &mut img[at as usize..at as usize + 16 * n];
+            let table = &mut img[usize_of(at)..usize_of(at) + 16 * n];
             let names = base + l.strings + self.string_offsets.strtab;
             for (entry, &sym) in table.chunks_exact_mut(16).zip(&self.generated_exports) {
                 let name = names + u64::from(self.object.symbols[sym].name_offset);
@@ -408,15 +410,26 @@ impl<'a> Plan<'a> {
         let (syms, nsyms) = match self.exports {
             ExportTable::Section(i) => (
                 base + l.sections[i].expect("loaded"),
-                (self.object.sections[i].size / ModuleSymbol::SIZE as u64) as u32,
+                u32::try_from(self.object.sections[i].size / ModuleSymbol::SIZE as u64).map_err(
+                    |_| {
+                        crate::error::bad_section(
+                            "__ksymtab",
+                            "more entries than a module may export",
+                        )
+                    },
+                )?,
             ),
             ExportTable::Nothing => (0, 0),
             ExportTable::AllGlobals => match l.ksymtab {
-                Some((at, n)) => (base + at, n as u32),
+                Some((at, n)) => (
+                    base + at,
+                    u32::try_from(n).map_err(|_| LoadError::TooLarge(l.size))?,
+                ),
                 None => (0, 0),
             },
         };
-        let ndeps = self.resolution.deps.len() as u32;
+        let ndeps =
+            u32::try_from(self.resolution.deps.len()).map_err(|_| LoadError::TooLarge(l.size))?;
         let (ex_start, ex_end) = self.section_range("__ex_table", base);
         let (ks_start, ks_end) = self.section_range("__kallsyms", base);
         let (ad_start, ad_end) = match l.archdata {
@@ -443,7 +456,7 @@ impl<'a> Plan<'a> {
             cleanup: self.named_value(b"cleanup_module", base)?,
             ex_table_start: ex_start,
             ex_table_end: ex_end,
-            runsize: l.runsize as i32,
+            runsize: i32::try_from(l.runsize).map_err(|_| LoadError::TooLarge(l.size))?,
             kallsyms_start: ks_start,
             kallsyms_end: ks_end,
             archdata_start: ad_start,
@@ -515,7 +528,7 @@ impl<'a> Plan<'a> {
                         size: self.object.symbols[sym].size,
                     },
                 );
-                let at = (sec_off + r.offset) as usize;
+                let at = usize_of(sec_off + r.offset);
                 if !kind.field.store(value, &mut img[at..]) {
                     let section = self.object.sections[rs.target].name;
                     return Err(self.overflow(kind.name, sym, section, r.offset, value));

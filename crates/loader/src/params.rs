@@ -5,6 +5,7 @@
 use crate::elf::{Object, Place};
 use crate::error::LoadError;
 use crate::modinfo::{ModInfo, ParamType};
+use umod_abi::usize_of;
 
 /// One store into a parameter variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,7 +95,8 @@ pub fn plan(
             return Err(bad(name, "the variable is not in a loaded section"));
         };
         let values: Vec<&str> = value.split(',').collect();
-        let count = values.len() as u32;
+        // More values than a u32 counts are more than any parameter takes.
+        let count = u32::try_from(values.len()).unwrap_or(u32::MAX);
         if count < spec.min || count > spec.max {
             return Err(bad(
                 name,
@@ -139,12 +141,14 @@ pub fn plan(
                 ty => {
                     let n = parse_number(v)
                         .ok_or_else(|| bad(name, format!("`{v}` is not a number")))?;
-                    let bits = (elem * 8) as u32;
+                    let bits = u32::try_from(elem * 8).expect("elements of at most 8 bytes");
                     let (lo, hi) = (-(1i128 << (bits - 1)), (1i128 << bits) - 1);
                     if n < lo || n > hi {
                         return Err(bad(name, format!("{v} does not fit a {}", ty.describe())));
                     }
-                    let bytes = (n as u64).to_le_bytes()[..elem as usize].to_vec();
+                    // In range, so its two's complement fits 64 bits.
+                    let raw = n.to_le_bytes();
+                    let bytes = raw[..usize_of(elem)].to_vec();
                     ParamWrite::Bytes {
                         section,
                         offset,

@@ -7,6 +7,7 @@
 //! out of reach), Z the symbol's size.
 
 use object::elf;
+use umod_abi::usize_of;
 
 /// What a relocation computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,20 +72,22 @@ impl Field {
         if !self.fits(value) {
             return false;
         }
-        // Fixed-size stores: this runs once per relocation.
-        let v = value as u64;
+        // The value's low bytes, two's complement: a 64-bit field wraps as
+        // the hardware does; a narrower one was checked above. Fixed-size
+        // copies: this runs once per relocation.
+        let v = value.to_le_bytes();
         match self.width() {
-            8 => out[..8].copy_from_slice(&v.to_le_bytes()),
-            4 => out[..4].copy_from_slice(&(v as u32).to_le_bytes()),
-            2 => out[..2].copy_from_slice(&(v as u16).to_le_bytes()),
-            _ => out[0] = v as u8,
+            8 => out[..8].copy_from_slice(&v[..8]),
+            4 => out[..4].copy_from_slice(&v[..4]),
+            2 => out[..2].copy_from_slice(&v[..2]),
+            _ => out[0] = v[0],
         }
         true
     }
 
     /// Encodes `value`, or `None` when it does not fit.
     pub fn encode(self, value: i128) -> Option<Vec<u8>> {
-        let mut out = vec![0u8; self.width() as usize];
+        let mut out = vec![0u8; usize_of(self.width())];
         self.store(value, &mut out).then_some(out)
     }
 
@@ -327,6 +330,12 @@ static KINDS: [Option<RelocKind>; TABLE] = {
     t
 };
 
+/// `ELF64_R_TYPE(info)`, as an index into the table.
+#[inline(always)]
+fn r_type_of(info: u64) -> usize {
+    usize_of(info & 0xffff_ffff)
+}
+
 /// Looks an `r_type` up.
 pub fn classify(r_type: u32) -> Result<&'static RelocKind, Unsupported> {
     match KINDS.get(r_type as usize) {
@@ -388,7 +397,7 @@ pub fn scan_common(
         let info = r.r_info.get(e);
         let offset = r.r_offset.get(e);
         let sym = (info >> 32) as usize;
-        let width = match KINDS.get(info as u32 as usize) {
+        let width = match KINDS.get(r_type_of(info)) {
             Some(Some(kind)) if kind.is_common() => {
                 if kind.formula == Formula::PltRelative && external(sym) {
                     return k;
@@ -439,11 +448,11 @@ pub fn apply_common(
             Some(&s) if s != unknown && s < 1 << 62 => s as i64,
             _ => return k,
         };
-        let Some(Some(kind)) = KINDS.get(info as u32 as usize) else {
+        let Some(Some(kind)) = KINDS.get(r_type_of(info)) else {
             return k;
         };
         let place = run.section_address.wrapping_add(offset) as i64;
-        let at = run.section_offset.wrapping_add(offset) as usize;
+        let at = usize_of(run.section_offset.wrapping_add(offset));
         // The formulas of `compute` and the fields of `Field::fits`, for the
         // common kinds, in 64-bit arithmetic.
         let relative = || (s - place).checked_add(a);

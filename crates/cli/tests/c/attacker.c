@@ -1,5 +1,8 @@
 /* A hostile (or just unlucky) client of the umod daemon, speaking protocol
- * version 3 by hand, for the security tests (crates/cli/tests/security.rs).
+ * version 4 by hand (a u16 version, then postcard: varints, zigzag for
+ * signed numbers, a varint length before bytes and lists, a varint index
+ * for an enum's variant), for the security tests
+ * (crates/cli/tests/security.rs).
  * Each mode is one attack; results go to stdout, one line each:
  *
  *   create SOCK NAME                 create_module(NAME) on a new connection
@@ -22,7 +25,7 @@
  *   flood SOCK N SECONDS KIND        N processes, one connection each,
  *                                    sending the worst request an
  *                                    unprivileged caller may send (KIND
- *                                    worst), or a 1 MiB frame of 80,000
+ *                                    worst), or a 1 MiB frame of 150,000
  *                                    empty regions (KIND regions, each of
  *                                    which once cost the daemon a page),
  *                                    again and again
@@ -45,7 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VERSION 3
+#define VERSION 4
 #define NAME_ADDR 0x10000000ULL
 
 static void die(const char *what)
@@ -87,27 +90,58 @@ static void put(struct buf *b, const void *data, size_t n)
 static void put8(struct buf *b, uint8_t v) { put(b, &v, 1); }
 static void put16(struct buf *b, uint16_t v) { put(b, &v, 2); }
 static void put32(struct buf *b, uint32_t v) { put(b, &v, 4); }
-static void put64(struct buf *b, uint64_t v) { put(b, &v, 8); }
 
-/* A Call frame (length prefix included): call 0 create, 2 delete, 3 query. */
+/* A postcard varint (LEB128). */
+static void putv(struct buf *b, uint64_t v)
+{
+	do {
+		uint8_t byte = v & 0x7f;
+		v >>= 7;
+		if (v)
+			byte |= 0x80;
+		put8(b, byte);
+	} while (v);
+}
+
+/* Reads a varint at *p (below end); 0 and no advance past end if cut. */
+static uint64_t getv(const unsigned char **p, const unsigned char *end)
+{
+	uint64_t v = 0;
+	for (int shift = 0; *p < end && shift < 64; shift += 7) {
+		unsigned char byte = *(*p)++;
+		v |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80))
+			break;
+	}
+	return v;
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* A Call frame (length prefix included): call 0 create, 2 delete, 3 query.
+ * Fields in order: call, args[5], on_behalf_of, on_behalf_cap, tied, then
+ * the regions (addr, bytes, writable). */
 static struct buf call_frame(int call, const uint64_t args[5], int nregions, const uint64_t *addrs,
 			     const unsigned char *const *bytes, const uint32_t *lens, int writable)
 {
 	struct buf body = { 0 }, frame = { 0 };
 	put16(&body, VERSION);
-	put16(&body, 1);
-	put8(&body, (uint8_t)call);
+	putv(&body, 0); /* Request::Call */
+	putv(&body, (uint64_t)call);
 	for (int i = 0; i < 5; i++)
-		put64(&body, args[i]);
-	put32(&body, 0); /* on_behalf_of */
-	put8(&body, 0);  /* on_behalf_cap */
-	put8(&body, 0);  /* tied */
-	put32(&body, (uint32_t)nregions);
+		putv(&body, args[i]);
+	putv(&body, 0); /* on_behalf_of */
+	put8(&body, 0); /* on_behalf_cap */
+	put8(&body, 0); /* tied */
+	putv(&body, (uint64_t)nregions);
 	for (int i = 0; i < nregions; i++) {
-		put64(&body, addrs[i]);
-		put8(&body, (uint8_t)writable);
-		put32(&body, lens[i]);
+		putv(&body, addrs[i]);
+		putv(&body, lens[i]);
 		put(&body, bytes[i], lens[i]);
+		put8(&body, (uint8_t)writable);
 	}
 	put32(&frame, (uint32_t)body.len);
 	put(&frame, body.p, body.len);
@@ -170,24 +204,25 @@ static void read_answer(int fd, char *out, size_t outlen)
 		free(p);
 		return;
 	}
-	uint16_t kind;
-	memcpy(&kind, p + 2, 2);
-	if (kind == 101) {
-		int64_t ret;
-		memcpy(&ret, p + 4, 8);
+	/* After the version: Response::CallResult 0, Error 4, Status 5. */
+	const unsigned char *at = p + 2, *end = p + len;
+	uint64_t kind = len >= 2 ? getv(&at, end) : 99;
+	if (kind == 0) {
+		int64_t ret = unzigzag(getv(&at, end));
 		if (ret < 0 && ret > -4096)
 			snprintf(out, outlen, "errno %lld %s", (long long)-ret, strerror((int)-ret));
 		else
 			snprintf(out, outlen, "ret %#llx", (unsigned long long)ret);
-	} else if (kind == 105) {
-		uint32_t e, mlen;
-		memcpy(&e, p + 4, 4);
-		memcpy(&mlen, p + 8, 4);
-		snprintf(out, outlen, "errno %u %.*s", e, (int)mlen, (const char *)p + 12);
-	} else if (kind == 106) {
+	} else if (kind == 4) {
+		int64_t e = unzigzag(getv(&at, end));
+		uint64_t mlen = getv(&at, end);
+		if (mlen > (uint64_t)(end - at))
+			mlen = (uint64_t)(end - at);
+		snprintf(out, outlen, "errno %lld %.*s", (long long)e, (int)mlen, (const char *)at);
+	} else if (kind == 5) {
 		snprintf(out, outlen, "status");
 	} else {
-		snprintf(out, outlen, "kind %u", kind);
+		snprintf(out, outlen, "kind %llu", (unsigned long long)kind);
 	}
 	free(p);
 }
@@ -371,9 +406,9 @@ static int userns_after_connect(const char *sock, const char *name)
 static struct buf status_frame(void)
 {
 	struct buf f = { 0 };
-	put32(&f, 4);
+	put32(&f, 3);
 	put16(&f, VERSION);
-	put16(&f, 7);
+	putv(&f, 6); /* Request::Status */
 	return f;
 }
 
@@ -412,7 +447,9 @@ static struct buf worst_frame(void)
 {
 	enum { N = 8 };
 	const uint32_t limit = 1 << 20;
-	const uint32_t overhead = 4 + 4 + 1 + 40 + 4 + 1 + 1 + 4 + N * 13;
+	/* Frame length, version, kind, call, varint args, flags, count, and
+	 * per region a varint address, a varint length and the flag. */
+	const uint32_t overhead = 4 + 2 + 1 + 1 + 5 * 10 + 3 + 1 + N * (10 + 3 + 1);
 	uint32_t each = (limit - overhead) / N;
 	uint64_t addrs[N];
 	const unsigned char *bytes[N];
@@ -430,25 +467,25 @@ static struct buf worst_frame(void)
 	return f;
 }
 
-/* 1 MiB of empty regions, 13 bytes each on the wire. */
+/* 1 MiB of empty regions, 7 bytes each on the wire. */
 static struct buf regions_frame(void)
 {
 	struct buf body = { 0 }, frame = { 0 };
-	const uint32_t n = ((1u << 20) - 64) / 13;
+	const uint32_t n = ((1u << 20) - 64) / 7;
 	put16(&body, VERSION);
-	put16(&body, 1);
-	put8(&body, 3);
+	putv(&body, 0); /* Request::Call */
+	putv(&body, 3); /* query_module */
 	uint64_t args[5] = { 0, 1, 0, 0, 0 };
 	for (int i = 0; i < 5; i++)
-		put64(&body, args[i]);
-	put32(&body, 0);
+		putv(&body, args[i]);
+	putv(&body, 0);
 	put8(&body, 0);
 	put8(&body, 0);
-	put32(&body, n);
+	putv(&body, n);
 	for (uint32_t i = 0; i < n; i++) {
-		put64(&body, 0x100000000ULL + (uint64_t)i * 0x2000);
+		putv(&body, 0x100000000ULL + (uint64_t)i * 0x2000);
+		putv(&body, 0);
 		put8(&body, 1);
-		put32(&body, 0);
 	}
 	put32(&frame, (uint32_t)body.len);
 	put(&frame, body.p, body.len);
