@@ -16,7 +16,7 @@
 //! atomics, never through Rust references to the bytes.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::ptr;
 use std::sync::atomic::{AtomicI32, AtomicU64};
 
@@ -68,28 +68,21 @@ pub struct Mapping {
 
 /// A fresh memory file of `len` bytes that may be mapped executable.
 fn memory_file(len: u64) -> io::Result<OwnedFd> {
-    let name = c"umod-window";
-    // SAFETY: a NUL-terminated name and flags; returns a new descriptor.
-    let mut fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_EXEC) };
-    if fd < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+    use rustix::fs::{memfd_create, MemfdFlags};
+    let name = "umod-window";
+    let fd = match memfd_create(name, MemfdFlags::CLOEXEC | MemfdFlags::EXEC) {
         // Before Linux 6.3 there is no MFD_EXEC, and every memfd may be
         // mapped executable.
-        // SAFETY: as above.
-        fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+        Err(rustix::io::Errno::INVAL) => memfd_create(name, MemfdFlags::CLOEXEC),
+        r => r,
     }
-    if fd < 0 {
-        let e = io::Error::last_os_error();
-        return Err(io::Error::new(
-            e.kind(),
+    .map_err(|e| {
+        io::Error::new(
+            io::Error::from(e).kind(),
             format!("cannot create the window's memory file: {e}"),
-        ));
-    }
-    // SAFETY: `fd` is a descriptor we just created and own alone.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: plain call on our own descriptor.
-    if unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+        )
+    })?;
+    rustix::fs::ftruncate(&fd, len)?;
     Ok(fd)
 }
 
