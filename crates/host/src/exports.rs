@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use umod_loader::symbols::GPL_ONLY_PREFIX;
+
 use crate::window::{Window, KERNEL_DATA_BYTES, THUNK_COUNT};
 
 /// One exported kernel symbol.
@@ -127,5 +129,20 @@ impl ExportTable {
     /// Looks a symbol up by name.
     pub fn lookup(&self, name: &[u8]) -> Option<u64> {
         self.by_name.get(name).map(|&i| self.symbols[i].value)
+    }
+
+    /// The export a module linking against `name` gets, as insmod found
+    /// it: the symbol of that name, or its GPL-only twin `GPLONLY_name`,
+    /// whichever was exported first. (value, GPL-only.)
+    pub fn resolve(&self, name: &[u8]) -> Option<(u64, bool)> {
+        let plain = self.by_name.get(name).map(|&i| (i, false));
+        let mut gpl_name = GPL_ONLY_PREFIX.to_vec();
+        gpl_name.extend_from_slice(name);
+        let gpl = self.by_name.get(&gpl_name).map(|&i| (i, true));
+        let (i, gpl_only) = match (plain, gpl) {
+            (Some(p), Some(g)) => p.min(g),
+            (p, g) => p.or(g)?,
+        };
+        Some((self.symbols[i].value, gpl_only))
     }
 }

@@ -11,10 +11,14 @@ use crate::caller::{Caller, FileCreds, Personality};
 use crate::calls::{self, gate};
 use crate::config::HostConfig;
 use crate::exports::{ExportError, ExportTable, KernelSymbol};
+use crate::procfs::{ViewChunk, ViewPos};
 use crate::services::{builtin, proc, Kernel, LogRecord, KERN_WARNING};
 use crate::state::{Shared, State};
 use crate::window::{Window, WindowUsage};
 use umod_abi::user::UserMemory;
+
+/// Bytes of a listing built at a time for a whole-text view.
+const VIEW_CHUNK: usize = 64 << 10;
 
 /// One entry of the module list as the host sees it (see [`Host::snapshot`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -192,7 +196,10 @@ impl Host {
             // now, without the lock. (The name is read again below, with
             // the faults the query must report.)
             if let Ok(target) = calls::get_mod_name(mem, name) {
-                calls::delete::refresh_can_unload(&self.shared, &mut st, Some(&target), true);
+                if let Some(i) = st.find(&self.shared, &target) {
+                    let id = st.modules[i].id;
+                    calls::delete::refresh_can_unload(&self.shared, &mut st, &[id], true);
+                }
             }
         }
         let out = calls::query::Out {
@@ -217,6 +224,20 @@ impl Host {
         Ok(calls::ksyms::get_kernel_syms(&self.shared, &st, mem, table))
     }
 
+    /// The exports that define `names`, as a 2.4 insmod would have found
+    /// them by reading every module's table with `query_module` (newest
+    /// module first, then the kernel), at a cost that does not grow with
+    /// what is loaded. Names nothing exports are not in the table.
+    pub fn resolve_symbols(
+        &self,
+        caller: &Caller,
+        names: &[&[u8]],
+    ) -> Result<umod_loader::SymbolSource, Errno> {
+        gate(self.shared.personality, caller, true, false)?;
+        let st = self.shared.lock()?;
+        Ok(crate::resolve::source_for(&self.shared, &st, names))
+    }
+
     /// Exports a function of the embedding program to modules under `name`.
     /// Modules see the address of a thunk inside the window, which jumps to
     /// `target`; that address is returned.
@@ -227,7 +248,6 @@ impl Host {
     /// long as the host lives: module code jumps there as it is.
     pub unsafe fn export(&self, name: &str, target: usize) -> Result<u64, ExportError> {
         let mut st = self.lock_for_export()?;
-        st.kernel_symbols = None;
         st.exports
             .export_function(&self.shared.window, name.as_bytes(), target as u64)
     }
@@ -247,7 +267,6 @@ impl Host {
     /// [`Host::write_kernel_data`].
     pub fn export_data(&self, name: &str, size: u64, align: u64) -> Result<u64, ExportError> {
         let mut st = self.lock_for_export()?;
-        st.kernel_symbols = None;
         st.exports
             .export_data(&self.shared.window, name.as_bytes(), size, align)
     }
@@ -281,7 +300,7 @@ impl Host {
             && addr
                 .checked_add(len)
                 .is_some_and(|e| e <= w.base() + w.mapping().size());
-        let in_module = st.modules.iter().any(|m| m.block.contains(addr, len));
+        let in_module = st.modules.slot_containing(addr, len).is_some();
         if !(in_kernel || in_module) {
             return Ok(None);
         }
@@ -311,17 +330,47 @@ impl Host {
         self.shared.kernel.add_taint(bits)
     }
 
-    /// The `/proc/modules` text.
+    /// The whole `/proc/modules` text (complete at any size, as 2.4's
+    /// seq_file made it; 2.4.0 cut it at one page).
     pub fn proc_modules(&self) -> Result<Vec<u8>, Errno> {
-        let mut st = self.shared.lock()?;
-        calls::delete::refresh_can_unload(&self.shared, &mut st, None, false);
-        Ok(crate::procfs::modules(&self.shared, &st))
+        self.whole(|pos| self.proc_modules_chunk(pos, VIEW_CHUNK))
     }
 
-    /// The `/proc/ksyms` text.
+    /// The `/proc/modules` lines from `from`, about `max` bytes of them
+    /// (one line at least), and where the next chunk starts. A program
+    /// that lists many modules reads chunk after chunk, never holding the
+    /// whole text.
+    pub fn proc_modules_chunk(&self, from: ViewPos, max: usize) -> Result<ViewChunk, Errno> {
+        let mut st = self.shared.lock()?;
+        let (ids, next) = crate::procfs::modules_chunk_ids(&st, from, max);
+        calls::delete::refresh_can_unload(&self.shared, &mut st, &ids, false);
+        let text = crate::procfs::modules_lines(&self.shared, &st, &ids);
+        Ok(ViewChunk { text, next })
+    }
+
+    /// The whole `/proc/ksyms` text.
     pub fn proc_ksyms(&self) -> Result<Vec<u8>, Errno> {
+        self.whole(|pos| self.proc_ksyms_chunk(pos, VIEW_CHUNK))
+    }
+
+    /// The `/proc/ksyms` lines from `from`, as [`Host::proc_modules_chunk`].
+    pub fn proc_ksyms_chunk(&self, from: ViewPos, max: usize) -> Result<ViewChunk, Errno> {
         let st = self.shared.lock()?;
-        Ok(crate::procfs::ksyms(&self.shared, &st))
+        Ok(crate::procfs::ksyms_chunk(&self.shared, &st, from, max))
+    }
+
+    fn whole(
+        &self,
+        mut chunk: impl FnMut(ViewPos) -> Result<ViewChunk, Errno>,
+    ) -> Result<Vec<u8>, Errno> {
+        let mut text = Vec::new();
+        let mut pos = Some(ViewPos::START);
+        while let Some(from) = pos {
+            let c = chunk(from)?;
+            text.extend_from_slice(&c.text);
+            pos = c.next;
+        }
+        Ok(text)
     }
 
     /// The text of the /proc entry `name` a module registered, produced by

@@ -1,8 +1,10 @@
 //! The five calls of an embedded host as a 2.4 insmod sees them, so the
-//! loader's 2.4 sequence can drive an in-process host.
+//! loader's 2.4 sequence can drive an in-process host; optionally with
+//! umod's one-request symbol resolution, as umod's own tools use it.
 
 use umod_abi::{Errno, QueryAnswer};
 use umod_loader::insmod::ModuleCalls;
+use umod_loader::SymbolSource;
 
 use crate::caller::Caller;
 use crate::host::Host;
@@ -14,12 +16,27 @@ pub struct LocalCalls<'a> {
     pub host: &'a Host,
     /// Who is calling.
     pub caller: Caller,
+    /// Resolve symbols in one request ([`Host::resolve_symbols`]) instead
+    /// of reading every module's table with `query_module`.
+    pub resolve: bool,
 }
 
 impl<'a> LocalCalls<'a> {
-    /// Calls on `host` as `caller`.
+    /// The five calls on `host` as `caller`, as a 2.4 insmod made them.
     pub fn new(host: &'a Host, caller: Caller) -> LocalCalls<'a> {
-        LocalCalls { host, caller }
+        LocalCalls {
+            host,
+            caller,
+            resolve: false,
+        }
+    }
+
+    /// The calls on `host` as `caller`, symbols resolved in one request.
+    pub fn resolving(host: &'a Host, caller: Caller) -> LocalCalls<'a> {
+        LocalCalls {
+            resolve: true,
+            ..LocalCalls::new(host, caller)
+        }
     }
 }
 
@@ -38,5 +55,10 @@ impl ModuleCalls for LocalCalls<'_> {
 
     fn query_module(&mut self, name: Option<&str>, which: i32) -> Result<QueryAnswer, Errno> {
         self.host.query(name, which)
+    }
+
+    fn resolve(&mut self, names: &[&[u8]]) -> Option<Result<SymbolSource, Errno>> {
+        self.resolve
+            .then(|| self.host.resolve_symbols(&self.caller, names))
     }
 }

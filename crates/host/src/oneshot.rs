@@ -4,18 +4,16 @@
 //! init. The image is mapped W^X: code read-execute, constants read-only,
 //! data read-write.
 
-use std::sync::Arc;
-
 use umod_abi::ModuleHeader;
 use umod_abi::{Errno, UTS_RELEASE};
 use umod_loader::layout::Segment;
-use umod_loader::{LinkOptions, LoadError, LoadMap, ModuleObject, Plan, SymbolSource};
+use umod_loader::{LinkOptions, LoadError, LoadMap, ModuleObject, Plan};
 
 use crate::caller::Caller;
 use crate::calls::{self, gate};
 use crate::host::Host;
 use crate::services::{TAINT_FORCED_MODULE, TAINT_PROPRIETARY_MODULE};
-use crate::state::{Shared, State, StateGuard};
+use crate::state::{Shared, StateGuard};
 use crate::wx;
 
 /// How to load.
@@ -85,26 +83,6 @@ fn call(call: &'static str) -> impl Fn(Errno) -> OneShotError {
     move |errno| OneShotError::Call { call, errno }
 }
 
-/// What the kernel's insmod would gather: queryable modules' exports,
-/// newest first, then the kernel's (kept in a shared table until the
-/// export table changes).
-pub(crate) fn symbol_source(sh: &Shared, st: &mut State) -> SymbolSource {
-    let exports = &st.exports;
-    let kernel = st
-        .kernel_symbols
-        .get_or_insert_with(|| {
-            let mut k = SymbolSource::new();
-            k.add_kernel(exports.symbols().iter().map(|s| (s.value, s.name.clone())));
-            Arc::new(k)
-        })
-        .clone();
-    let mut source = SymbolSource::layered(kernel);
-    for m in st.modules.iter().filter(|m| sh.can_query(m)) {
-        source.add_module(&m.name, m.addr(), sh.module_symbols(m));
-    }
-    source
-}
-
 impl Host {
     /// Loads the relocatable object `object` as module `name` in one step.
     pub fn load_object(
@@ -134,7 +112,7 @@ impl Host {
             }
         }
         let mut st = sh.lock().map_err(call("load"))?;
-        let source = symbol_source(sh, &mut st);
+        let source = crate::resolve::source_for(sh, &st, &module.wanted_symbols());
         let link = LinkOptions {
             autoclean: options.autoclean,
             no_default_exports: options.no_default_exports,

@@ -10,13 +10,87 @@ use crate::caller::{FileCreds, MAY_READ};
 use crate::calls::query::{header_size, reported_usecount};
 use crate::pin::{self, Hold};
 use crate::services::proc::{self, ProcPage};
-use crate::state::{Shared, State, StateGuard};
+use crate::state::{Module, Shared, State, StateGuard};
 
-/// `/proc/modules`: one line per entry, newest first, cut at one page.
+/// Where a listing of `/proc/modules` or `/proc/ksyms` goes on, as a
+/// seq_file position did: the id of the next entry to list (entries are
+/// listed newest first, by falling id) and the line within it. An entry
+/// that comes or goes between two chunks is listed whole or not at all;
+/// no entry is listed twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ViewPos {
+    /// The next entry's id (0: the kernel's part of /proc/ksyms).
+    entry: u64,
+    /// The next line of that entry.
+    line: u64,
+}
+
+impl ViewPos {
+    /// The start of a listing.
+    pub const START: ViewPos = ViewPos {
+        entry: u64::MAX,
+        line: 0,
+    };
+
+    /// The position a [`ViewPos::raw`] pair names (a client sends back
+    /// what it was given; any pair is a valid position).
+    pub fn from_raw(entry: u64, line: u64) -> ViewPos {
+        ViewPos { entry, line }
+    }
+
+    /// The position as two numbers, to send.
+    pub fn raw(self) -> (u64, u64) {
+        (self.entry, self.line)
+    }
+}
+
+/// A piece of a listing: whole lines, and where the next piece starts
+/// (`None` at the end).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewChunk {
+    /// Lines of the listing.
+    pub text: Vec<u8>,
+    /// Where to go on.
+    pub next: Option<ViewPos>,
+}
+
+/// What a `/proc/modules` line takes, about: the chunk is cut by it
+/// before the lines are written (their use counts need module code).
+fn line_estimate(st: &State, m: &Module) -> usize {
+    let users: usize = m.refs.iter().map(|&(u, _)| st.name_of(u).len() + 1).sum();
+    m.name.len().max(20) + 8 + 4 + 28 + users
+}
+
+/// The entries of the next `/proc/modules` chunk from `from`, about `max`
+/// bytes of lines (one entry at least), and where the chunk after starts.
+pub(crate) fn modules_chunk_ids(
+    st: &State,
+    from: ViewPos,
+    max: usize,
+) -> (Vec<u64>, Option<ViewPos>) {
+    let mut ids = Vec::new();
+    let mut bytes = 0;
+    let mut entries = st.modules.starting_at(from.entry);
+    for (_, m) in entries.by_ref() {
+        ids.push(m.id);
+        bytes += line_estimate(st, m);
+        if bytes >= max {
+            break;
+        }
+    }
+    let next = entries.next().map(|(_, m)| ViewPos {
+        entry: m.id,
+        line: 0,
+    });
+    (ids, next)
+}
+
+/// The `/proc/modules` lines of entries `ids` still listed, in order.
 /// Names are bytes (2.4 never checked their charset), so the text is too.
-pub(crate) fn modules(sh: &Shared, st: &State) -> Vec<u8> {
+pub(crate) fn modules_lines(sh: &Shared, st: &State, ids: &[u64]) -> Vec<u8> {
     let mut out = Vec::new();
-    for (i, m) in st.modules.iter().enumerate() {
+    for i in ids.iter().filter_map(|&id| st.index_of_id(id)) {
+        let m = &st.modules[i];
         out.extend_from_slice(&m.name);
         out.extend(std::iter::repeat_n(
             b' ',
@@ -40,7 +114,6 @@ pub(crate) fn modules(sh: &Shared, st: &State) -> Vec<u8> {
         }
         out.push(b'\n');
     }
-    out.truncate(PAGE_SIZE as usize);
     out
 }
 
@@ -64,25 +137,63 @@ fn status_tag(f: u64) -> String {
     }
 }
 
-/// `/proc/ksyms`: every queryable module's symbols (`value name\t[module]`),
-/// newest first, then the kernel's (`value name`).
-pub(crate) fn ksyms(sh: &Shared, st: &State) -> Vec<u8> {
+/// The next `/proc/ksyms` chunk from `from`, about `max` bytes: every
+/// queryable entry's symbols (`value name\t[module]`), newest first, then
+/// the kernel's (`value name`).
+pub(crate) fn ksyms_chunk(sh: &Shared, st: &State, from: ViewPos, max: usize) -> ViewChunk {
     let mut out = Vec::new();
-    for m in st.modules.iter().filter(|m| sh.can_query(m)) {
-        for (value, name) in sh.module_symbols(m) {
-            out.extend(format!("{value:016x} ").bytes());
-            out.extend_from_slice(&name);
-            out.extend_from_slice(b"\t[");
-            out.extend_from_slice(&m.name);
-            out.extend_from_slice(b"]\n");
+    let full = |out: &Vec<u8>| out.len() >= max;
+    if from.entry > 0 {
+        for (_, m) in st.modules.starting_at(from.entry) {
+            if !sh.can_query(m) {
+                continue;
+            }
+            let first = if m.id == from.entry { from.line } else { 0 };
+            let first = u32::try_from(first).unwrap_or(u32::MAX);
+            for i in first..m.image.nsyms {
+                if full(&out) {
+                    let next = ViewPos {
+                        entry: m.id,
+                        line: u64::from(i),
+                    };
+                    return ViewChunk {
+                        text: out,
+                        next: Some(next),
+                    };
+                }
+                let Some((value, name)) = sh.module_symbol(m, i) else {
+                    break;
+                };
+                out.extend(format!("{value:016x} ").bytes());
+                out.extend_from_slice(&name);
+                out.extend_from_slice(b"\t[");
+                out.extend_from_slice(&m.name);
+                out.extend_from_slice(b"]\n");
+            }
         }
     }
-    for s in st.exports.symbols() {
+    let first = if from.entry == 0 { from.line } else { 0 };
+    let kernel = st.exports.symbols();
+    let first = usize::try_from(first).unwrap_or(usize::MAX);
+    for (i, s) in kernel.iter().enumerate().skip(first) {
+        if full(&out) {
+            let next = ViewPos {
+                entry: 0,
+                line: i as u64,
+            };
+            return ViewChunk {
+                text: out,
+                next: Some(next),
+            };
+        }
         out.extend(format!("{:016x} ", s.value).bytes());
         out.extend_from_slice(&s.name);
         out.push(b'\n');
     }
-    out
+    ViewChunk {
+        text: out,
+        next: None,
+    }
 }
 
 /// Largest text one read of a module's /proc entry returns.
@@ -126,9 +237,8 @@ pub(crate) fn read_entry(
     let data = word(entry.addr + proc::field::DATA);
     let Some(owner) = st
         .modules
-        .iter()
-        .find(|m| m.block.contains(read_proc, 1))
-        .map(|m| m.id)
+        .slot_containing(read_proc, 1)
+        .map(|s| st.modules[s].id)
     else {
         return Err(Errno::EIO);
     };

@@ -25,7 +25,9 @@ use umod_abi::{Errno, ModuleRef, MOD_DELETED, MOD_INITIALIZING, MOD_RUNNING};
 
 use crate::caller::Personality;
 use crate::exports::ExportTable;
+use crate::module_list::ModuleList;
 use crate::services::Kernel;
+use crate::symtab::ModuleSymbols;
 use crate::window::{ModuleBlock, Window};
 
 /// What `init_module` validated about an image (all zero after `create_module`).
@@ -64,6 +66,8 @@ pub(crate) struct Module {
     /// Calls into its code in progress that only need it to stay (timers,
     /// /proc reads).
     pub pins: u32,
+    /// The keys its exports were indexed under in [`State::symbols`].
+    pub sym_keys: Box<[u64]>,
     /// What its `can_unload` answered when a query last asked (see
     /// `delete::refresh_can_unload`).
     pub can_unload_busy: Option<bool>,
@@ -80,12 +84,12 @@ impl Module {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     /// Newest first, as 2.4's list; the kernel pseudo-module is implicit.
-    pub modules: Vec<Module>,
-    pub next_id: u64,
+    pub modules: ModuleList,
+    /// The last id given (ids start at 1).
+    pub last_id: u64,
     pub exports: ExportTable,
-    /// The kernel's exports as the loader looks them up, built on first
-    /// use after each change of the export table.
-    pub kernel_symbols: Option<std::sync::Arc<umod_loader::SymbolSource>>,
+    /// Where each name modules export is (their tables stay in their images).
+    pub symbols: ModuleSymbols,
     /// The one-shot loader's buffers, kept from one load to the next.
     pub workspace: umod_loader::Workspace,
 }
@@ -94,18 +98,20 @@ impl State {
     /// `find_module`: exact name match, skipping DELETED entries.
     pub fn find(&self, shared: &Shared, name: &[u8]) -> Option<usize> {
         self.modules
+            .named(name)
             .iter()
-            .position(|m| m.name == name && shared.flags(m) & MOD_DELETED == 0)
+            .copied()
+            .find(|&s| shared.flags(&self.modules[s]) & MOD_DELETED == 0)
     }
 
-    /// Index of the live entry with this id.
+    /// Slot of the listed entry with this id.
     pub fn index_of_id(&self, id: u64) -> Option<usize> {
-        self.modules.iter().position(|m| m.id == id)
+        self.modules.slot_of_id(id)
     }
 
-    /// Index of the entry whose header is at `addr`.
+    /// Slot of the entry whose header is at `addr`.
     pub fn index_of_addr(&self, addr: u64) -> Option<usize> {
-        self.modules.iter().position(|m| m.addr() == addr)
+        self.modules.slot_at(addr)
     }
 
     /// Name of the entry with this id ("" if it is gone).
@@ -333,6 +339,20 @@ impl Shared {
         Vec::new()
     }
 
+    /// Entry `i` of the module's `syms` table (value, name), read live;
+    /// `None` past its end.
+    pub fn module_symbol(&self, m: &Module, i: u32) -> Option<(u64, Vec<u8>)> {
+        if i >= m.image.nsyms {
+            return None;
+        }
+        let mut entry = [0u8; 16];
+        self.window
+            .mapping()
+            .read(m.image.syms + 16 * u64::from(i), &mut entry);
+        let s = umod_abi::ModuleSymbol::decode(&entry);
+        Some((s.value, self.block_cstr(m, s.name)))
+    }
+
     /// The module's exported symbols (value, name) from its `syms` table.
     pub fn module_symbols(&self, m: &Module) -> Vec<(u64, Vec<u8>)> {
         let n = m.image.nsyms as usize;
@@ -376,15 +396,16 @@ impl Shared {
         }
     }
 
-    /// Rewrites every header's `next` member: the next older module's
-    /// address, 0 for the oldest (the kernel pseudo-module has no header).
-    pub fn sync_next(&self, st: &State) {
-        for (i, m) in st.modules.iter().enumerate() {
-            let next = st.modules.get(i + 1).map_or(0, Module::addr);
-            self.window
-                .mapping()
-                .write(m.addr() + offsets::NEXT as u64, &next.to_le_bytes());
-        }
+    /// Writes the `next` member of entry `slot`'s header: the next older
+    /// entry's address, 0 for the oldest (the kernel pseudo-module has no
+    /// header). Called for an entry when its header is written and for
+    /// its newer neighbour when the entry older than that one changes.
+    pub fn write_next(&self, st: &State, slot: usize) {
+        let next = st.modules.older(slot).map_or(0, |o| st.modules[o].addr());
+        self.window.mapping().write(
+            st.modules[slot].addr() + offsets::NEXT as u64,
+            &next.to_le_bytes(),
+        );
     }
 
     /// Logs a host message into the kernel log.

@@ -119,8 +119,8 @@ fn run_due_timers(sh: &Shared, now: u64) {
     for addr in due {
         let Some(m) = st
             .modules
-            .iter()
-            .find(|m| m.block.contains(addr, TIMER_SIZE))
+            .slot_containing(addr, TIMER_SIZE)
+            .map(|s| &st.modules[s])
         else {
             sh.printk(
                 KERN_WARNING,

@@ -5,7 +5,7 @@ use common::*;
 
 use umod_abi::image::{asm, ImageBuilder, SymbolValue};
 use umod_abi::{Errno, MOD_AUTOCLEAN, MOD_USED_ONCE};
-use umod_host::{FileCreds, Host, LoadOptions};
+use umod_host::{FileCreds, Host, LoadOptions, ViewChunk, ViewPos};
 
 fn text(host: &Host) -> String {
     String::from_utf8(host.proc_modules().unwrap()).unwrap()
@@ -66,18 +66,100 @@ fn long_names_are_neither_padded_nor_cut() {
     );
 }
 
+/// Reads a listing chunk by chunk of about `max` bytes, running
+/// `between` after each chunk; returns the chunks.
+fn chunks(
+    mut read: impl FnMut(ViewPos) -> ViewChunk,
+    mut between: impl FnMut(usize),
+) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut pos = Some(ViewPos::START);
+    while let Some(from) = pos {
+        let c = read(from);
+        out.push(c.text);
+        pos = c.next;
+        between(out.len());
+    }
+    out
+}
+
 #[test]
-fn proc_modules_is_cut_at_one_page() {
+fn proc_modules_is_complete_at_any_size_and_reads_in_chunks() {
     let host = host();
     for i in 0..120 {
         host.create(&root(), &format!("module_number_{i:03}"), 4000)
             .unwrap();
     }
-    let t = host.proc_modules().unwrap();
-    assert_eq!(t.len(), 4096);
-    // 45-byte lines: the page ends in the middle of line 92.
-    assert_eq!(&t[91 * 45..], &b"module_number_028    "[..4096 - 91 * 45]);
-    assert!(t.starts_with(b"module_number_119"));
+    // Complete, as 2.4's seq_file made it (2.4.0 cut it at one page).
+    let t = text(&host);
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(lines.len(), 120);
+    assert_eq!(lines[0], "module_number_119       4000 (uninitialized)");
+    assert_eq!(lines[119], "module_number_000       4000 (uninitialized)");
+    // Chunks of whole lines that add up to the same text.
+    let parts = chunks(|pos| host.proc_modules_chunk(pos, 1000).unwrap(), |_| {});
+    assert!(parts.len() > 4, "{} chunks", parts.len());
+    for p in &parts {
+        assert!(p.ends_with(b"\n") && p.len() < 1000 + 45, "{p:?}");
+    }
+    assert_eq!(parts.concat(), t.as_bytes());
+    // One line at least, whatever the size asked for.
+    let one = host.proc_modules_chunk(ViewPos::START, 0).unwrap();
+    assert_eq!(one.text, format!("{}\n", lines[0]).as_bytes());
+}
+
+#[test]
+fn a_listing_in_chunks_shows_each_entry_once_while_the_list_changes() {
+    let host = host();
+    for i in 0..50 {
+        host.create(&root(), &format!("m{i:02}"), 4000).unwrap();
+    }
+    let parts = chunks(
+        |pos| host.proc_modules_chunk(pos, 200).unwrap(),
+        |n| {
+            if n == 1 {
+                // After the first chunk: a listed entry and one not yet
+                // listed go, a new one comes.
+                host.delete(&root(), Some("m49")).unwrap();
+                host.delete(&root(), Some("m10")).unwrap();
+                host.create(&root(), "late", 4000).unwrap();
+            }
+        },
+    );
+    let all = String::from_utf8(parts.concat()).unwrap();
+    let names: Vec<&str> = all.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    let expected: Vec<String> = (0..50)
+        .rev()
+        .filter(|&i| i != 10)
+        .map(|i| format!("m{i:02}"))
+        .collect();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn proc_ksyms_reads_in_chunks_across_and_inside_modules() {
+    let host = host();
+    for m in 0..5 {
+        let name = format!("exp{m}");
+        let syms: Vec<String> = (0..30).map(|i| format!("sym_{m}_{i:02}")).collect();
+        let syms: Vec<&str> = syms.iter().map(String::as_str).collect();
+        exporter(&host, &name, &syms);
+    }
+    let whole = host.proc_ksyms().unwrap();
+    let t = String::from_utf8(whole.clone()).unwrap();
+    assert_eq!(
+        t.lines().count(),
+        150 + host.kernel_symbols().unwrap().len()
+    );
+    assert!(
+        t.lines().next().unwrap().ends_with(" sym_4_00\t[exp4]"),
+        "{t}"
+    );
+    for max in [1, 100, 1000, 5000] {
+        let parts = chunks(|pos| host.proc_ksyms_chunk(pos, max).unwrap(), |_| {});
+        assert_eq!(parts.concat(), whole, "chunks of {max}");
+        assert!(parts.iter().all(|p| p.ends_with(b"\n")));
+    }
 }
 
 #[test]

@@ -21,6 +21,16 @@ pub trait ModuleCalls {
     fn delete_module(&mut self, name: Option<&str>) -> Result<(), Errno>;
     /// `query_module(name, which)`, the buffer grown until it fits.
     fn query_module(&mut self, name: Option<&str>, which: i32) -> Result<QueryAnswer, Errno>;
+    /// The exports that define `names`, newest module first and then the
+    /// kernel, as [`gather_symbols`] would find them, in one request, when
+    /// the other side can answer that (umod's hosts can; the 2.4 calls
+    /// cannot, so `None`). What is not exported is simply not in the
+    /// table.
+    fn resolve(&mut self, names: &[&[u8]]) -> Option<Result<SymbolSource, Errno>> {
+        let _ = names;
+        None
+    }
+
     /// The largest `init_module` request the other side takes, if it has
     /// a limit (a daemon does): an image that cannot travel is refused
     /// before `create_module`, so nothing is left behind.
@@ -140,7 +150,17 @@ pub fn insmod(
     args: &[String],
     options: &LinkOptions,
 ) -> Result<Loaded, InsmodError> {
-    let symbols = gather_symbols(calls)?;
+    let symbols = match calls.resolve(&module.wanted_symbols()) {
+        Some(Ok(symbols)) => symbols,
+        Some(Err(errno @ Errno::ENOSYS)) => return Err(InsmodError::NoInterface(errno)),
+        Some(Err(errno)) => {
+            return Err(InsmodError::Call {
+                call: "resolve",
+                errno,
+            })
+        }
+        None => gather_symbols(calls)?,
+    };
     let plan = module.plan(&symbols, args, options)?;
     let name = module.name.as_str();
     if let Some(limit) = calls.request_limit() {

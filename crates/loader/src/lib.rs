@@ -93,6 +93,19 @@ impl<'data> ModuleObject<'data> {
         )
     }
 
+    /// Names of every symbol the module needs from the host, weak ones
+    /// included: what a resolution request asks for.
+    pub fn wanted_symbols(&self) -> Vec<&'data [u8]> {
+        self.object
+            .symbols
+            .iter()
+            .skip(1)
+            .filter(|s| s.place == Place::Undefined && !s.name.is_empty())
+            .filter(|s| s.name != resolve::THIS_MODULE && s.name != resolve::GLOBAL_OFFSET_TABLE)
+            .map(|s| s.name)
+            .collect()
+    }
+
     /// Names of the undefined, non-weak symbols (what `modinfo` and
     /// `depmod` match against other modules' exports).
     pub fn undefined_symbols(&self) -> Vec<String> {

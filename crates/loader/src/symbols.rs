@@ -136,6 +136,34 @@ impl SymbolSource {
         source
     }
 
+    /// A table made of what [`SymbolSource::providers`] and
+    /// [`SymbolSource::exports`] listed (a module host's answer to a
+    /// resolution request, as it travelled). `None` when an export names a
+    /// provider that is not listed.
+    pub fn from_parts(
+        providers: Vec<Provider>,
+        exports: impl IntoIterator<Item = (Vec<u8>, Export)>,
+    ) -> Option<SymbolSource> {
+        let mut map = HashMap::new();
+        for (name, export) in exports {
+            if export.provider >= providers.len() {
+                return None;
+            }
+            map.entry(name).or_insert(export);
+        }
+        Some(SymbolSource {
+            providers,
+            exports: map,
+            fallback: None,
+        })
+    }
+
+    /// Every name this table (not its fallback) exports, with its export,
+    /// in no particular order.
+    pub fn exports(&self) -> impl Iterator<Item = (&[u8], Export)> + '_ {
+        self.exports.iter().map(|(n, e)| (&n[..], *e))
+    }
+
     /// Looks a name up (then in the fallback table, if any). The export's
     /// `provider` indexes the providers of the table that held it.
     pub fn lookup(&self, name: &[u8]) -> Option<(Export, &Provider)> {

@@ -25,7 +25,7 @@ fn insmod(host: &Host, ex: &Example, args: &[&str]) -> Result<(), InsmodError> {
         .collect();
     prompt(&format!("insmod {}", shown.join(" ")));
     let module = ModuleObject::parse(ex.name, ex.object)?;
-    let mut calls = LocalCalls::new(host, Caller::root());
+    let mut calls = LocalCalls::resolving(host, Caller::root());
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     match insmod::insmod(&mut calls, &module, &args, &LinkOptions::default()) {
         Ok(loaded) => {

@@ -62,24 +62,22 @@ pub(crate) fn create_named(
     stored.push(0);
     w.write(addr + MODULE_HEADER_SIZE as u64, &stored);
 
-    let id = st.next_id;
-    st.next_id += 1;
-    st.modules.insert(
-        0,
-        Module {
-            id,
-            name,
-            block,
-            reserved: size,
-            image: ImageFacts::default(),
-            deps: Vec::new(),
-            refs: Vec::new(),
-            wx: false,
-            busy: false,
-            pins: 0,
-            can_unload_busy: None,
-        },
-    );
-    sh.sync_next(st);
+    st.last_id += 1;
+    let id = st.last_id;
+    let slot = st.modules.insert(Module {
+        id,
+        name,
+        block,
+        reserved: size,
+        image: ImageFacts::default(),
+        deps: Vec::new(),
+        refs: Vec::new(),
+        wx: false,
+        busy: false,
+        pins: 0,
+        sym_keys: Box::new([]),
+        can_unload_busy: None,
+    });
+    sh.write_next(st, slot);
     Ok(addr)
 }

@@ -133,7 +133,7 @@ fn sweep(sh: &Shared, st: &mut StateGuard<'_>) {
             break;
         }
     }
-    for m in &st.modules {
+    for m in st.modules.iter() {
         sh.clear_flags(m, MOD_JUST_FREED);
     }
 }
@@ -171,11 +171,15 @@ pub(crate) fn free_module(sh: &Shared, st: &mut StateGuard<'_>, id: u64, tag_fre
     }
     let idx = st.index_of_id(id).expect("a pinned entry stays listed");
     unlink_deps(sh, st, idx, tag_freed);
+    let newer = st.modules.newer(idx);
     let m = st.modules.remove(idx);
+    st.symbols.remove(m.id, &m.sym_keys);
+    if let Some(newer) = newer {
+        sh.write_next(st, newer);
+    }
     sh.kernel
         .forget_module(m.id, &m.name, m.addr(), m.addr() + m.block.size());
     sh.window.free(m.block);
-    sh.sync_next(st);
 }
 
 /// Removes entry `idx` from the refs list of every module it depends on.
@@ -198,23 +202,18 @@ pub(crate) fn unlink_deps(sh: &Shared, st: &mut State, idx: usize, tag_freed: bo
     }
 }
 
-/// Asks every module with a `can_unload` callback (or only `only`) what it
-/// answers now, for the use counts a query reports; the answers are kept
-/// in each entry for the query that follows under the same lock. With
-/// `hold`, the use count is one higher while it answers, as during 2.4's
-/// query_module.
-pub(crate) fn refresh_can_unload(
-    sh: &Shared,
-    st: &mut StateGuard<'_>,
-    only: Option<&[u8]>,
-    hold: bool,
-) {
-    let ids: Vec<u64> = st
-        .modules
+/// Asks entries `ids` that have a `can_unload` callback what it answers
+/// now, for the use counts a query reports; the answers are kept in each
+/// entry for the query that follows under the same lock. With `hold`, the
+/// use count is one higher while it answers, as during 2.4's query_module.
+pub(crate) fn refresh_can_unload(sh: &Shared, st: &mut StateGuard<'_>, ids: &[u64], hold: bool) {
+    let ids: Vec<u64> = ids
         .iter()
-        .filter(|m| only.is_none_or(|n| m.name == n))
-        .filter(|m| sh.can_unload(m) != 0)
-        .map(|m| m.id)
+        .copied()
+        .filter(|&id| {
+            st.index_of_id(id)
+                .is_some_and(|i| sh.can_unload(&st.modules[i]) != 0)
+        })
         .collect();
     for id in ids {
         let Some(idx) = st.index_of_id(id) else {

@@ -324,7 +324,24 @@ fn commit(
     }
     // The image's own `next` and `refs` are overwritten with the list's.
     sh.sync_refs(st, idx);
-    sh.sync_next(st);
+    sh.write_next(st, idx);
+    index_exports(sh, st, idx);
+}
+
+/// Indexes the entry's exports by name (after forgetting what an earlier
+/// image of the same entry exported).
+fn index_exports(sh: &Shared, st: &mut State, idx: usize) {
+    let old = std::mem::take(&mut st.modules[idx].sym_keys);
+    let id = st.modules[idx].id;
+    st.symbols.remove(id, &old);
+    let m = &st.modules[idx];
+    let names: Vec<(u32, Vec<u8>)> = (0..m.image.nsyms)
+        .filter_map(|i| sh.module_symbol(m, i).map(|(_, name)| (i, name)))
+        .collect();
+    let keys = st
+        .symbols
+        .add(id, names.iter().map(|(i, n)| (*i, n.as_slice())));
+    st.modules[idx].sym_keys = keys;
 }
 
 /// §3.2: runs `init` with usecount 1 and INITIALIZING, the big lock

@@ -24,25 +24,35 @@ pub(crate) fn get_kernel_syms(
             .sum();
         return (modules + st.exports.symbols().len() as u64 + 1) as i64;
     }
-    let mut entries: Vec<KernelSym> = Vec::new();
+    // Written as they are read, the caller's table being the only copy.
+    let mut written = 0i64;
+    let mut put = |e: KernelSym| {
+        let at = table.wrapping_add(written as u64 * KernelSym::SIZE as u64);
+        let ok = mem.write(at, &e.encode()).is_ok();
+        written += i64::from(ok);
+        ok
+    };
     for m in st.modules.iter().filter(|m| sh.can_query(m)) {
-        entries.push(KernelSym::tag(m.addr(), &m.name));
-        for (value, name) in sh.module_symbols(m) {
-            entries.push(KernelSym::symbol(value, &name));
+        if !put(KernelSym::tag(m.addr(), &m.name)) {
+            return written;
+        }
+        for i in 0..m.image.nsyms {
+            let Some((value, name)) = sh.module_symbol(m, i) else {
+                break;
+            };
+            if !put(KernelSym::symbol(value, &name)) {
+                return written;
+            }
         }
     }
     // The kernel's tag carries the address of its "image", the kernel area.
-    entries.push(KernelSym::tag(sh.window.kernel_base(), b""));
-    for s in st.exports.symbols() {
-        entries.push(KernelSym::symbol(s.value, &s.name));
+    if !put(KernelSym::tag(sh.window.kernel_base(), b"")) {
+        return written;
     }
-    let mut written = 0i64;
-    for (i, e) in entries.iter().enumerate() {
-        let at = table.wrapping_add(i as u64 * KernelSym::SIZE as u64);
-        if mem.write(at, &e.encode()).is_err() {
+    for s in st.exports.symbols() {
+        if !put(KernelSym::symbol(s.value, &s.name)) {
             break;
         }
-        written += 1;
     }
     written
 }
