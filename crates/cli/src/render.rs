@@ -18,14 +18,19 @@ pub fn taint(bits: u64) -> String {
     }
 }
 
-/// `lsmod`: modutils' header, then the `/proc/modules` lines.
-pub fn lsmod(proc_modules: &[u8], taint_bits: u64) -> String {
-    let mut out = format!(
+/// modutils' `lsmod` header line.
+pub fn lsmod_header(taint_bits: u64) -> String {
+    format!(
         "{:<24}{:>4}  Used by    {}\n",
         "Module",
         "Size",
         taint(taint_bits)
-    );
+    )
+}
+
+/// `lsmod`: modutils' header, then the `/proc/modules` lines.
+pub fn lsmod(proc_modules: &[u8], taint_bits: u64) -> String {
+    let mut out = lsmod_header(taint_bits);
     out.push_str(&String::from_utf8_lossy(proc_modules));
     out
 }

@@ -9,7 +9,7 @@ use umod_abi::user::ScratchSpace;
 use umod_abi::{Errno, KernelSym};
 
 use crate::protocol::{
-    self, CallKind, LoadFlags, LogLine, MapLine, Region, Request, Response, WireError,
+    self, CallKind, Cursor, LoadFlags, LogLine, MapLine, Region, Request, Response, View, WireError,
 };
 
 /// Why a request failed.
@@ -79,6 +79,9 @@ pub struct LoadReply {
 
 /// How long connecting waits for the daemon to take the connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Bytes of a listing asked for at a time.
+pub const VIEW_CHUNK: u32 = 64 << 10;
 
 /// A connection to the daemon.
 pub struct Client {
@@ -266,14 +269,44 @@ impl Client {
         }
     }
 
-    /// `/proc/modules`.
-    pub fn proc_modules(&mut self) -> Result<Vec<u8>, ClientError> {
-        self.text(Request::ProcModules)
+    /// Reads a listing chunk by chunk (whole lines each), handing each
+    /// to `each` until it says stop (`false`): a listing of any size,
+    /// never held whole.
+    pub fn read_view(
+        &mut self,
+        view: View,
+        mut each: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), ClientError> {
+        let mut from = Some(Cursor::START);
+        while let Some(at) = from {
+            match self.request(&view.request(at, VIEW_CHUNK))? {
+                Response::Chunk { text, next } => {
+                    let go_on = each(&text);
+                    from = next.filter(|_| go_on);
+                }
+                _ => return Err(ClientError::Unexpected),
+            }
+        }
+        Ok(())
     }
 
-    /// `/proc/ksyms`.
+    fn whole_view(&mut self, view: View) -> Result<Vec<u8>, ClientError> {
+        let mut text = Vec::new();
+        self.read_view(view, |chunk| {
+            text.extend_from_slice(chunk);
+            true
+        })?;
+        Ok(text)
+    }
+
+    /// The whole `/proc/modules` text.
+    pub fn proc_modules(&mut self) -> Result<Vec<u8>, ClientError> {
+        self.whole_view(View::Modules)
+    }
+
+    /// The whole `/proc/ksyms` text.
     pub fn proc_ksyms(&mut self) -> Result<Vec<u8>, ClientError> {
-        self.text(Request::ProcKsyms)
+        self.whole_view(View::Ksyms)
     }
 
     /// A module's `/proc` entry.

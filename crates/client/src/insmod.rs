@@ -2,11 +2,14 @@
 //! [`ModuleCalls`]), over a daemon connection: for the tools, not for
 //! libumod (feature `insmod`).
 
+use serde_bytes::ByteBuf;
 use umod_abi::user::ScratchSpace;
 use umod_abi::{Errno, QueryAnswer};
 use umod_loader::insmod::ModuleCalls;
+use umod_loader::symbols::{Export, Provider};
+use umod_loader::SymbolSource;
 
-use crate::protocol::CallKind;
+use crate::protocol::{CallKind, Request, Response, MAX_RESOLVE};
 use crate::{Client, ClientError};
 
 fn call_errno(e: ClientError) -> Errno {
@@ -16,6 +19,37 @@ fn call_errno(e: ClientError) -> Errno {
 impl ModuleCalls for Client {
     fn request_limit(&mut self) -> Option<u64> {
         self.limits().ok().map(|(max, _)| max)
+    }
+
+    fn resolve(&mut self, names: &[&[u8]]) -> Option<Result<SymbolSource, Errno>> {
+        // More names than one request carries: the 2.4 way, which has no
+        // such limit.
+        if names.len() > MAX_RESOLVE {
+            return None;
+        }
+        let names = names.iter().map(|n| ByteBuf::from(n.to_vec())).collect();
+        Some(match self.request(&Request::Resolve { names }) {
+            Ok(Response::Resolved { providers, symbols }) => {
+                let providers = providers
+                    .into_iter()
+                    .map(|p| Provider {
+                        name: p.name,
+                        addr: p.addr,
+                    })
+                    .collect();
+                let exports = symbols.into_iter().map(|s| {
+                    let export = Export {
+                        value: s.value,
+                        provider: usize::try_from(s.provider).unwrap_or(usize::MAX),
+                        gpl_only: s.gpl_only,
+                    };
+                    (s.name, export)
+                });
+                SymbolSource::from_parts(providers, exports).ok_or(Errno::EPROTO)
+            }
+            Ok(_) => Err(Errno::EPROTO),
+            Err(e) => Err(e.errno()),
+        })
     }
 
     fn create_module(&mut self, name: &str, size: u64) -> Result<u64, Errno> {

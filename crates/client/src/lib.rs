@@ -17,4 +17,5 @@ mod insmod;
 pub mod procmem;
 pub mod protocol;
 
-pub use client::{socket_path, Client, ClientError, LoadReply, CONNECT_TIMEOUT};
+pub use client::{socket_path, Client, ClientError, LoadReply, CONNECT_TIMEOUT, VIEW_CHUNK};
+pub use protocol::View;

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 /// Protocol version this build speaks.
-pub const VERSION: u16 = 4;
+pub const VERSION: u16 = 5;
 
 /// Most regions a `Call` carries: the five calls touch at most three
 /// (a name, a buffer and `*ret`), so more is malformed. This bounds what
@@ -124,10 +124,21 @@ pub enum Request {
         /// `dmesg -c`
         clear: bool,
     },
-    /// `/proc/modules`.
-    ProcModules,
-    /// `/proc/ksyms`.
-    ProcKsyms,
+    /// `/proc/modules` lines from `from`, about `max` bytes of them (the
+    /// daemon may send fewer): answered by a [`Response::Chunk`].
+    ProcModules {
+        /// Where to start: [`Cursor::START`], or a chunk's `next`.
+        from: Cursor,
+        /// Bytes wanted.
+        max: u32,
+    },
+    /// `/proc/ksyms` lines, as `ProcModules`.
+    ProcKsyms {
+        /// Where to start.
+        from: Cursor,
+        /// Bytes wanted.
+        max: u32,
+    },
     /// A module's `/proc` entry.
     ReadProc {
         /// Entry name.
@@ -147,6 +158,75 @@ pub enum Request {
         /// client read it.
         on_behalf_cap: bool,
     },
+    /// The exports that define `names` (at most [`MAX_RESOLVE`]), as a
+    /// 2.4 insmod would have found them reading every module's table:
+    /// answered by [`Response::Resolved`]. umod's tools ask this once
+    /// instead of one `query_module` per module.
+    Resolve {
+        /// The names.
+        #[serde(deserialize_with = "bounded::<_, ByteBuf, MAX_RESOLVE>")]
+        names: Vec<ByteBuf>,
+    },
+}
+
+/// A listing the daemon produces in chunks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// `/proc/modules`.
+    Modules,
+    /// `/proc/ksyms`.
+    Ksyms,
+}
+
+impl View {
+    /// The request for the chunk of about `max` bytes at `from`.
+    pub fn request(self, from: Cursor, max: u32) -> Request {
+        match self {
+            View::Modules => Request::ProcModules { from, max },
+            View::Ksyms => Request::ProcKsyms { from, max },
+        }
+    }
+}
+
+/// Where a listing goes on (opaque: send back what a chunk said).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The next entry.
+    pub entry: u64,
+    /// The next line within it.
+    pub line: u64,
+}
+
+impl Cursor {
+    /// The start of a listing.
+    pub const START: Cursor = Cursor {
+        entry: u64::MAX,
+        line: 0,
+    };
+}
+
+/// A module (or, with an empty name, the kernel) that defines resolved names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderLine {
+    /// Module name; empty for the kernel.
+    #[serde(with = "serde_bytes")]
+    pub name: Vec<u8>,
+    /// Header address; 0 for the kernel.
+    pub addr: u64,
+}
+
+/// A resolved name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolLine {
+    /// The name asked for.
+    #[serde(with = "serde_bytes")]
+    pub name: Vec<u8>,
+    /// Its value.
+    pub value: u64,
+    /// Index into the answer's providers.
+    pub provider: u32,
+    /// Exported for GPL-compatible modules only.
+    pub gpl_only: bool,
 }
 
 /// One kernel log line.
@@ -235,6 +315,23 @@ pub enum Response {
         /// Whether this caller's requests hold CAP_SYS_MODULE now.
         privileged: bool,
     },
+    /// Lines of a listing, and where the next chunk starts (`None`: the
+    /// listing is complete).
+    Chunk {
+        /// Whole lines.
+        #[serde(with = "serde_bytes")]
+        text: Vec<u8>,
+        /// Where to go on.
+        next: Option<Cursor>,
+    },
+    /// The answer to `Resolve`: the providers newest module first, the
+    /// kernel last, and the names that something exports.
+    Resolved {
+        /// Who defines them.
+        providers: Vec<ProviderLine>,
+        /// What each defines.
+        symbols: Vec<SymbolLine>,
+    },
 }
 
 /// Why a frame could not be read.
@@ -269,6 +366,10 @@ impl WireError {
 
 /// Most arguments a one-shot load carries.
 pub const MAX_ARGS: usize = 1024;
+
+/// Most names one `Resolve` asks for (a module with more undefined
+/// symbols than this is resolved in several requests).
+pub const MAX_RESOLVE: usize = 1 << 16;
 
 /// A list of at most `MAX` items, refused as soon as it announces more:
 /// a hostile count makes the decoder allocate nothing.
@@ -451,8 +552,14 @@ mod tests {
                 },
             },
             Request::Dmesg { clear: true },
-            Request::ProcModules,
-            Request::ProcKsyms,
+            Request::ProcModules {
+                from: Cursor::START,
+                max: 4096,
+            },
+            Request::ProcKsyms {
+                from: Cursor { entry: 3, line: 7 },
+                max: 1,
+            },
             Request::ReadProc {
                 name: b"x".to_vec(),
             },
@@ -461,6 +568,9 @@ mod tests {
                 bits: 1,
                 on_behalf_of: 7,
                 on_behalf_cap: true,
+            },
+            Request::Resolve {
+                names: vec![b"printk".to_vec().into(), b"".to_vec().into()],
             },
         ];
         for r in reqs {
@@ -508,6 +618,26 @@ mod tests {
                 max_request: 1 << 20,
                 privileged: true,
             },
+            Response::Chunk {
+                text: b"a\n".to_vec(),
+                next: Some(Cursor { entry: 1, line: 2 }),
+            },
+            Response::Chunk {
+                text: Vec::new(),
+                next: None,
+            },
+            Response::Resolved {
+                providers: vec![ProviderLine {
+                    name: b"m".to_vec(),
+                    addr: 0x1000,
+                }],
+                symbols: vec![SymbolLine {
+                    name: b"f".to_vec(),
+                    value: 0x1010,
+                    provider: 0,
+                    gpl_only: true,
+                }],
+            },
         ];
         for r in resps {
             assert_eq!(Response::decode(&r.encode()).unwrap(), r);
@@ -530,7 +660,7 @@ mod tests {
             Err(WireError::Malformed(_))
         ));
         // Earlier versions had other layouts: refused, never misread.
-        for old in [1u16, 2, 3] {
+        for old in [1u16, 2, 3, 4] {
             let mut p = old.to_le_bytes().to_vec();
             p.push(6);
             assert!(matches!(Request::decode(&p), Err(WireError::Version(v)) if v == old));

@@ -5,10 +5,14 @@
 use std::cell::{OnceCell, RefCell};
 
 use umod_abi::{Errno, UTS_RELEASE};
-use umod_host::{Caller, FileCreds, Host, LoadOptions, Personality, ScratchSpace};
+use umod_host::{
+    Caller, FileCreds, Host, LoadOptions, Personality, ScratchSpace, ViewChunk, ViewPos,
+};
 
 use crate::creds::{Caps, Peer, CAP_SYSLOG, CAP_SYS_MODULE};
-use umod_client::protocol::{self, CallKind, LogLine, MapLine, Request, Response};
+use umod_client::protocol::{
+    self, CallKind, LogLine, MapLine, ProviderLine, Request, Response, SymbolLine,
+};
 
 /// Who a request comes from.
 pub enum Identity<'a> {
@@ -226,8 +230,19 @@ pub fn dispatch(host: &Host, who: &Requester<'_>, req: Request) -> Response {
             }
             Response::Log(lines)
         }
-        Request::ProcModules => text(host.proc_modules()),
-        Request::ProcKsyms => text(host.proc_ksyms()),
+        Request::ProcModules { from, max } => {
+            chunk(host.proc_modules_chunk(view_pos(from), view_max(max)))
+        }
+        Request::ProcKsyms { from, max } => {
+            chunk(host.proc_ksyms_chunk(view_pos(from), view_max(max)))
+        }
+        Request::Resolve { names } => {
+            let names: Vec<&[u8]> = names.iter().map(|n| n.as_slice()).collect();
+            match host.resolve_symbols(&who.caller(), &names) {
+                Ok(source) => resolved(&source),
+                Err(e) => error(e, e.description()),
+            }
+        }
         Request::ReadProc { name } => {
             text(host.read_proc_as(&who.file_creds(), &String::from_utf8_lossy(&name)))
         }
@@ -262,6 +277,54 @@ pub fn dispatch(host: &Host, who: &Requester<'_>, req: Request) -> Response {
             }
         }
     }
+}
+
+/// The most bytes of a listing one answer carries, whatever was asked:
+/// a listing of any size costs the daemon this much at a time.
+pub const MAX_VIEW_CHUNK: usize = 256 << 10;
+
+fn view_pos(c: protocol::Cursor) -> ViewPos {
+    ViewPos::from_raw(c.entry, c.line)
+}
+
+fn view_max(max: u32) -> usize {
+    usize::try_from(max)
+        .unwrap_or(usize::MAX)
+        .min(MAX_VIEW_CHUNK)
+}
+
+fn chunk(r: Result<ViewChunk, Errno>) -> Response {
+    match r {
+        Ok(c) => Response::Chunk {
+            text: c.text,
+            next: c.next.map(|p| {
+                let (entry, line) = p.raw();
+                protocol::Cursor { entry, line }
+            }),
+        },
+        Err(e) => error(e, e.description()),
+    }
+}
+
+fn resolved(source: &umod_loader::SymbolSource) -> Response {
+    let providers = source
+        .providers()
+        .iter()
+        .map(|p| ProviderLine {
+            name: p.name.clone(),
+            addr: p.addr,
+        })
+        .collect();
+    let symbols = source
+        .exports()
+        .map(|(name, e)| SymbolLine {
+            name: name.to_vec(),
+            value: e.value,
+            provider: u32::try_from(e.provider).expect("fewer providers than names"),
+            gpl_only: e.gpl_only,
+        })
+        .collect();
+    Response::Resolved { providers, symbols }
 }
 
 fn text(r: Result<Vec<u8>, Errno>) -> Response {

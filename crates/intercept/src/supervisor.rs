@@ -11,7 +11,8 @@ use std::sync::Arc;
 use umod_abi::Errno;
 use umod_client::forward::{self as raw, Backend as CallBackend};
 use umod_client::procmem::ProcessMemory;
-use umod_client::protocol::{Request, Response};
+use umod_client::protocol::{Cursor, Request, Response, View};
+use umod_client::VIEW_CHUNK;
 
 use crate::filter::{self, SYS_OPEN, SYS_OPENAT, SYS_UNAME};
 use crate::sys;
@@ -282,7 +283,10 @@ fn serve_tainted(listener: &OwnedFd, n: &sys::Notif, read_only: bool, backend: &
             Ok(Response::Status { taint, .. }) => taint,
             _ => 0,
         };
-        sys::memfd_with("umod-tainted", format!("{taint}\n").as_bytes()).ok()
+        sys::memfd_filled("umod-tainted", |f| {
+            std::io::Write::write_all(f, format!("{taint}\n").as_bytes())
+        })
+        .ok()
     } else {
         match sys::pipe() {
             Ok((reader, writer)) => {
@@ -312,6 +316,26 @@ fn serve_tainted(listener: &OwnedFd, n: &sys::Notif, read_only: bool, backend: &
 
 const RUNNING: i32 = i32::MIN;
 const ACKNOWLEDGED: i32 = i32::MIN + 1;
+
+/// Writes a listing to `out` chunk by chunk as the host produces it; a
+/// failed request ends the text where it is.
+fn write_view(
+    backend: &mut Backend,
+    view: View,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut from = Some(Cursor::START);
+    while let Some(at) = from {
+        match backend.request(view.request(at, VIEW_CHUNK)) {
+            Ok(Response::Chunk { text, next }) => {
+                out.write_all(&text)?;
+                from = next;
+            }
+            _ => break,
+        }
+    }
+    Ok(())
+}
 
 fn reply(listener: &OwnedFd, id: u64, ret: i64) {
     let _ = match Errno::from_return(ret) {
@@ -372,19 +396,15 @@ fn handle(listener: &OwnedFd, n: &sys::Notif, config: &ExecConfig, backend: &mut
                 serve_tainted(listener, n, read_only, backend);
                 return;
             }
-            let request = match path {
-                b"/proc/modules" => Some(Request::ProcModules),
-                b"/proc/ksyms" => Some(Request::ProcKsyms),
+            let view = match path {
+                b"/proc/modules" => Some(View::Modules),
+                b"/proc/ksyms" => Some(View::Ksyms),
                 _ => None,
             };
-            match request.filter(|_| read_only) {
-                Some(req) => {
-                    let text = match backend.request(req) {
-                        Ok(Response::Text(t)) => t,
-                        _ => Vec::new(),
-                    };
+            match view.filter(|_| read_only) {
+                Some(view) => {
                     let served = sys::notif_id_valid(listener, n.id)
-                        && sys::memfd_with("umod-proc", &text)
+                        && sys::memfd_filled("umod-proc", |f| write_view(backend, view, f))
                             .and_then(|fd| sys::notif_addfd_send(listener, n.id, &fd))
                             .is_ok();
                     if !served {

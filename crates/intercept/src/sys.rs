@@ -277,12 +277,15 @@ pub fn notif_sync_wakeup(listener: &OwnedFd) {
     };
 }
 
-/// A memory file holding `bytes`, positioned at its start.
-pub fn memfd_with(name: &str, bytes: &[u8]) -> io::Result<OwnedFd> {
+/// A memory file holding what `fill` writes, positioned at its start.
+pub fn memfd_filled(
+    name: &str,
+    fill: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+) -> io::Result<OwnedFd> {
     let fd = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC)?;
     let mut file = std::fs::File::from(fd);
-    use std::io::{Seek, Write};
-    file.write_all(bytes)?;
+    use std::io::Seek;
+    fill(&mut file)?;
     file.seek(io::SeekFrom::Start(0))?;
     Ok(OwnedFd::from(file))
 }

@@ -1,7 +1,7 @@
 //! The read-only views: `lsmod`, `ksyms`, `dmesg`, `cat`.
 
 use serde::Serialize;
-use umod_client::Client;
+use umod_client::{Client, View};
 use umod_host::LogRecord;
 
 use crate::render;
@@ -61,19 +61,76 @@ pub fn parse_modules(text: &str) -> Vec<ModuleLine> {
         .collect()
 }
 
-/// `lsmod [--json]`.
-pub fn lsmod(client: &mut Client, json: bool) -> Result<(), Failure> {
-    let text = client.proc_modules().map_err(|e| refused("lsmod", e))?;
-    if json {
-        let lines = parse_modules(&String::from_utf8_lossy(&text));
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&lines).expect("serialisable")
-        );
-    } else {
-        let taint = client.taint().map_err(|e| refused("lsmod", e))?;
-        print!("{}", render::lsmod(&text, taint));
+/// Standard output, buffered; a closed pipe (`umod lsmod | head`) ends
+/// the listing quietly.
+struct Out {
+    w: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl Out {
+    fn new() -> Out {
+        Out {
+            w: std::io::BufWriter::new(std::io::stdout().lock()),
+            closed: false,
+        }
     }
+
+    /// Writes `bytes`; false once the reader has gone.
+    fn put(&mut self, bytes: &[u8]) -> bool {
+        use std::io::Write;
+        self.closed = self.closed || self.w.write_all(bytes).is_err();
+        !self.closed
+    }
+
+    fn finish(mut self) {
+        use std::io::Write;
+        let _ = self.w.flush();
+    }
+}
+
+/// Prints a JSON array whose items arrive chunk by chunk (the same text
+/// `serde_json::to_string_pretty` makes of the whole list).
+fn json_array<T: Serialize>(
+    client: &mut Client,
+    view: View,
+    tool: &str,
+    mut items: impl FnMut(&[u8]) -> Vec<T>,
+) -> Result<(), Failure> {
+    use serde::ser::{SerializeSeq, Serializer};
+    let mut out = Out::new();
+    let mut ser = serde_json::Serializer::pretty(&mut out.w);
+    let mut seq = ser.serialize_seq(None).expect("writing to a buffer");
+    let mut failed = false;
+    client
+        .read_view(view, |chunk| {
+            failed = items(chunk)
+                .iter()
+                .any(|item| seq.serialize_element(item).is_err());
+            !failed
+        })
+        .map_err(|e| refused(tool, e))?;
+    if !failed && seq.end().is_ok() {
+        out.put(b"\n");
+    }
+    out.finish();
+    Ok(())
+}
+
+/// `lsmod [--json]`: the listing travels in chunks, printed as they come.
+pub fn lsmod(client: &mut Client, json: bool) -> Result<(), Failure> {
+    if json {
+        return json_array(client, View::Modules, "lsmod", |chunk| {
+            parse_modules(&String::from_utf8_lossy(chunk))
+        });
+    }
+    let taint = client.taint().map_err(|e| refused("lsmod", e))?;
+    let mut out = Out::new();
+    out.put(render::lsmod_header(taint).as_bytes());
+    client
+        .read_view(View::Modules, |chunk| out.put(chunk))
+        .map_err(|e| refused("lsmod", e))?;
+    out.finish();
     Ok(())
 }
 
@@ -88,36 +145,41 @@ pub struct SymbolLine {
     pub module: Option<String>,
 }
 
-/// `ksyms [-a] [--json]`.
-pub fn ksyms(client: &mut Client, all: bool, json: bool) -> Result<(), Failure> {
-    let text = client.proc_ksyms().map_err(|e| refused("ksyms", e))?;
-    let shown = render::ksyms(&text, all);
-    if json {
-        let lines: Vec<SymbolLine> = shown
-            .lines()
-            .filter_map(|l| {
-                let (value, rest) = l.split_once(' ')?;
-                let (name, module) = match rest.split_once('\t') {
-                    Some((n, m)) => (
-                        n,
-                        Some(m.trim_start_matches('[').trim_end_matches(']').to_string()),
-                    ),
-                    None => (rest, None),
-                };
-                Some(SymbolLine {
-                    value: value.to_string(),
-                    name: name.to_string(),
-                    module,
-                })
+/// The `ksyms --json` entries of `/proc/ksyms` lines.
+fn parse_symbols(text: &str) -> Vec<SymbolLine> {
+    text.lines()
+        .filter_map(|l| {
+            let (value, rest) = l.split_once(' ')?;
+            let (name, module) = match rest.split_once('\t') {
+                Some((n, m)) => (
+                    n,
+                    Some(m.trim_start_matches('[').trim_end_matches(']').to_string()),
+                ),
+                None => (rest, None),
+            };
+            Some(SymbolLine {
+                value: value.to_string(),
+                name: name.to_string(),
+                module,
             })
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&lines).expect("serialisable")
-        );
-    } else {
-        print!("{shown}");
+        })
+        .collect()
+}
+
+/// `ksyms [-a] [--json]`, printed chunk by chunk.
+pub fn ksyms(client: &mut Client, all: bool, json: bool) -> Result<(), Failure> {
+    if json {
+        return json_array(client, View::Ksyms, "ksyms", |chunk| {
+            parse_symbols(&render::ksyms(chunk, all))
+        });
     }
+    let mut out = Out::new();
+    client
+        .read_view(View::Ksyms, |chunk| {
+            out.put(render::ksyms(chunk, all).as_bytes())
+        })
+        .map_err(|e| refused("ksyms", e))?;
+    out.finish();
     Ok(())
 }
 
@@ -165,21 +227,27 @@ pub fn dmesg(client: &mut Client, clear: bool, json: bool) -> Result<(), Failure
 
 /// `cat PATH`: `/proc/modules`, `/proc/ksyms` or a module's `/proc/NAME`.
 pub fn cat(client: &mut Client, path: &str) -> Result<(), Failure> {
-    let text = match path {
-        "/proc/modules" => client.proc_modules(),
-        "/proc/ksyms" => client.proc_ksyms(),
-        p => match p.strip_prefix("/proc/") {
-            Some(name) => client.read_proc(name),
-            None => {
-                return Err(Failure::new(format!(
-                    "cat: {path}: not a /proc path of the module host"
-                )))
-            }
-        },
+    let failed = |e| refused(&format!("cat: {path}"), e);
+    let mut out = Out::new();
+    let view = match path {
+        "/proc/modules" => Some(View::Modules),
+        "/proc/ksyms" => Some(View::Ksyms),
+        _ => None,
+    };
+    if let Some(view) = view {
+        client
+            .read_view(view, |chunk| out.put(chunk))
+            .map_err(failed)?;
+    } else {
+        let Some(name) = path.strip_prefix("/proc/") else {
+            return Err(Failure::new(format!(
+                "cat: {path}: not a /proc path of the module host"
+            )));
+        };
+        let text = client.read_proc(name).map_err(failed)?;
+        out.put(&text);
     }
-    .map_err(|e| refused(&format!("cat: {path}"), e))?;
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(&text);
+    out.finish();
     Ok(())
 }
 
