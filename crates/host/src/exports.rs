@@ -45,6 +45,8 @@ pub enum ExportError {
 pub(crate) struct ExportTable {
     symbols: Vec<KernelSymbol>,
     by_name: HashMap<Vec<u8>, usize>,
+    /// The `GPLONLY_` exports by their name without the prefix.
+    gpl_only: HashMap<Vec<u8>, usize>,
     thunks_used: u64,
     data_used: u64,
 }
@@ -62,6 +64,9 @@ impl ExportTable {
     }
 
     fn push(&mut self, name: Vec<u8>, value: u64) {
+        if let Some(plain) = name.strip_prefix(GPL_ONLY_PREFIX) {
+            self.gpl_only.insert(plain.to_vec(), self.symbols.len());
+        }
         self.by_name.insert(name.clone(), self.symbols.len());
         self.symbols.push(KernelSymbol { name, value });
     }
@@ -136,9 +141,7 @@ impl ExportTable {
     /// whichever was exported first. (value, GPL-only.)
     pub fn resolve(&self, name: &[u8]) -> Option<(u64, bool)> {
         let plain = self.by_name.get(name).map(|&i| (i, false));
-        let mut gpl_name = GPL_ONLY_PREFIX.to_vec();
-        gpl_name.extend_from_slice(name);
-        let gpl = self.by_name.get(&gpl_name).map(|&i| (i, true));
+        let gpl = self.gpl_only.get(name).map(|&i| (i, true));
         let (i, gpl_only) = match (plain, gpl) {
             (Some(p), Some(g)) => p.min(g),
             (p, g) => p.or(g)?,

@@ -2,14 +2,15 @@
 //! the same with a thousand exports or a million.
 //!
 //! 2.4 kept no such index: insmod read every module's table with
-//! `query_module` and searched its own copy. The tables themselves stay
-//! where 2.4 had them, in each module's image (`syms`, which the module
-//! may change); the index only remembers, by the hash of each name, which
-//! entry of which module's table held it when `init_module` linked the
-//! module. A lookup reads those entries live and compares the names, so
-//! it answers what a search of the tables would answer, unless a module
-//! renamed its own exports after its init (then they are not found by
-//! their new names: nothing else loses).
+//! `query_module` and searched its own copy. The tables stay where 2.4 had
+//! them, in each module's image (`syms`), and the listings read them there;
+//! the index remembers what each table said when `init_module` linked its
+//! module (as 2.6 kept a module's symbols from its load): by the hash of
+//! each name, which module, which entry, its value, and a second hash of
+//! the exact name to tell names of one first hash apart. Both hashes are
+//! keyed per host, so no module author can make names collide on purpose;
+//! two names agreeing on 96 bits by chance is not a case worth a byte
+//! comparison (which would cost a read of the module's memory per lookup).
 
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::HashMap;
@@ -17,26 +18,30 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use umod_loader::symbols::GPL_ONLY_PREFIX;
 
-/// Entry `index` of module `id`'s `syms` table.
+/// One exported name of one module, as its table said it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Holder {
-    pub id: u64,
-    pub index: u32,
+    /// The symbol's value.
+    pub value: u64,
+    /// The module's slot in the list (its holders go before it does).
+    pub slot: u32,
+    /// Second hash of the name as listed (`GPLONLY_` included).
+    check: u32,
+    /// Entry of the module's table; the top bit says GPL-only.
+    entry: u32,
 }
 
-/// The holders of one hash: nearly always one.
-#[derive(Debug)]
-enum Holders {
-    One(Holder),
-    Many(Vec<Holder>),
-}
+const GPL_BIT: u32 = 1 << 31;
 
-impl Holders {
-    fn as_slice(&self) -> &[Holder] {
-        match self {
-            Holders::One(h) => std::slice::from_ref(h),
-            Holders::Many(v) => v,
-        }
+impl Holder {
+    /// Entry index in the module's table (the first of a name wins).
+    pub fn index(&self) -> u32 {
+        self.entry & !GPL_BIT
+    }
+
+    /// Exported for GPL-compatible modules only.
+    pub fn gpl_only(&self) -> bool {
+        self.entry & GPL_BIT != 0
     }
 }
 
@@ -59,87 +64,108 @@ impl Hasher for PassThrough {
     }
 }
 
-/// Hashes of exported names, and where each name was.
+type ByHash<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
+
+/// Where each exported name is.
 #[derive(Debug, Default)]
 pub(crate) struct ModuleSymbols {
-    /// Keyed per host: names are chosen by module authors, but no caller
-    /// can predict which collide.
     seed: RandomState,
-    by_hash: HashMap<u64, Holders, BuildHasherDefault<PassThrough>>,
+    check_seed: RandomState,
+    /// One holder per key: nearly every name has one.
+    first: ByHash<Holder>,
+    /// The other holders of a key (names several modules export, or
+    /// names that share a first hash).
+    more: ByHash<Vec<Holder>>,
 }
 
 impl ModuleSymbols {
     /// The key of an exported name: GPL-only exports are found by the
     /// name without their prefix, as insmod matched them.
-    pub fn key(&self, name: &[u8]) -> u64 {
-        self.seed
-            .hash_one(name.strip_prefix(GPL_ONLY_PREFIX).unwrap_or(name))
+    fn key(&self, plain: &[u8]) -> u64 {
+        self.seed.hash_one(plain)
     }
 
-    /// Indexes module `id`'s table (entry index, name); returns the keys,
-    /// which [`ModuleSymbols::remove`] takes back.
+    fn check(&self, plain: &[u8]) -> u32 {
+        // The high half: the low one is what a map's buckets use.
+        (self.check_seed.hash_one(plain) >> 32) as u32
+    }
+
+    /// Indexes the table of the module in `slot`: (entry index, name,
+    /// value) for each entry. Returns the keys, which
+    /// [`ModuleSymbols::remove`] takes back before the slot is freed.
     pub fn add<'a>(
         &mut self,
-        id: u64,
-        names: impl IntoIterator<Item = (u32, &'a [u8])>,
+        slot: u32,
+        table: impl IntoIterator<Item = (u32, &'a [u8], u64)>,
     ) -> Box<[u64]> {
         let mut keys = Vec::new();
-        for (index, name) in names {
-            let key = self.key(name);
-            let holder = Holder { id, index };
-            match self.by_hash.entry(key) {
+        for (index, name, value) in table {
+            let (plain, gpl) = match name.strip_prefix(GPL_ONLY_PREFIX) {
+                Some(rest) => (rest, GPL_BIT),
+                None => (name, 0),
+            };
+            let key = self.key(plain);
+            let holder = Holder {
+                value,
+                slot,
+                check: self.check(plain),
+                entry: (index & !GPL_BIT) | gpl,
+            };
+            match self.first.entry(key) {
                 Entry::Vacant(v) => {
-                    v.insert(Holders::One(holder));
+                    v.insert(holder);
                 }
-                Entry::Occupied(mut o) => {
-                    let h = o.get_mut();
-                    match h {
-                        Holders::One(first) => *h = Holders::Many(vec![*first, holder]),
-                        Holders::Many(v) => v.push(holder),
-                    }
-                }
+                Entry::Occupied(_) => self.more.entry(key).or_default().push(holder),
             }
             keys.push(key);
         }
         keys.into_boxed_slice()
     }
 
-    /// Forgets what [`ModuleSymbols::add`] indexed for module `id`.
-    pub fn remove(&mut self, id: u64, keys: &[u64]) {
-        for key in keys {
-            let Entry::Occupied(mut o) = self.by_hash.entry(*key) else {
-                continue;
-            };
+    /// Forgets what [`ModuleSymbols::add`] indexed for the module in `slot`.
+    pub fn remove(&mut self, slot: u32, keys: &[u64]) {
+        for &key in keys {
             // One holder per key and table entry: take one.
-            let left = match o.get_mut() {
-                Holders::One(h) if h.id == id => None,
-                Holders::One(h) => Some(Holders::One(*h)),
-                Holders::Many(v) => {
-                    if let Some(i) = v.iter().position(|h| h.id == id) {
-                        v.remove(i);
+            if let Some(more) = self.more.get_mut(&key) {
+                if let Some(i) = more.iter().position(|h| h.slot == slot) {
+                    more.swap_remove(i);
+                    if more.is_empty() {
+                        self.more.remove(&key);
                     }
-                    match v.as_slice() {
-                        [] => None,
-                        [one] => Some(Holders::One(*one)),
-                        _ => Some(Holders::Many(std::mem::take(v))),
-                    }
+                    continue;
                 }
-            };
-            match left {
-                Some(h) => *o.get_mut() = h,
-                None => {
-                    o.remove();
+            }
+            if self.first.get(&key).is_some_and(|h| h.slot == slot) {
+                match self.more.get_mut(&key).and_then(Vec::pop) {
+                    Some(next) => {
+                        self.first.insert(key, next);
+                        if self.more.get(&key).is_some_and(Vec::is_empty) {
+                            self.more.remove(&key);
+                        }
+                    }
+                    None => {
+                        self.first.remove(&key);
+                    }
                 }
             }
         }
     }
 
-    /// The holders that may export `name`, in no particular order; the
-    /// caller reads each entry to see which really does.
-    pub fn candidates(&self, name: &[u8]) -> &[Holder] {
-        self.by_hash
-            .get(&self.key(name))
-            .map_or(&[], Holders::as_slice)
+    /// The holders of `name` (as a name to link against: without a
+    /// `GPLONLY_` prefix), in no particular order.
+    pub fn holders<'a>(&'a self, name: &[u8]) -> impl Iterator<Item = &'a Holder> + 'a {
+        let key = self.key(name);
+        let check = self.check(name);
+        let more = if self.more.is_empty() {
+            None
+        } else {
+            self.more.get(&key)
+        };
+        self.first
+            .get(&key)
+            .into_iter()
+            .chain(more.into_iter().flatten())
+            .filter(move |h| h.check == check)
     }
 }
 
@@ -147,22 +173,43 @@ impl ModuleSymbols {
 mod tests {
     use super::*;
 
+    fn ids(t: &ModuleSymbols, name: &[u8]) -> Vec<(u64, u64, bool)> {
+        let mut v: Vec<_> = t
+            .holders(name)
+            .map(|h| (u64::from(h.slot), h.value, h.gpl_only()))
+            .collect();
+        v.sort();
+        v
+    }
+
     #[test]
     fn add_find_remove() {
         let mut t = ModuleSymbols::default();
-        let a = t.add(1, [(0, &b"foo"[..]), (1, b"GPLONLY_bar")]);
-        let b = t.add(2, [(0, &b"foo"[..])]);
-        let mut foo = t.candidates(b"foo").to_vec();
-        foo.sort_by_key(|h| h.id);
-        assert_eq!(
-            foo,
-            [Holder { id: 1, index: 0 }, Holder { id: 2, index: 0 }]
-        );
-        assert_eq!(t.candidates(b"bar"), [Holder { id: 1, index: 1 }]);
+        let a = t.add(1, [(0, &b"foo"[..], 10), (1, b"GPLONLY_bar", 11)]);
+        let b = t.add(2, [(0, &b"foo"[..], 20)]);
+        assert_eq!(ids(&t, b"foo"), [(1, 10, false), (2, 20, false)]);
+        assert_eq!(ids(&t, b"bar"), [(1, 11, true)]);
+        assert!(ids(&t, b"GPLONLY_bar").is_empty());
+        assert!(ids(&t, b"baz").is_empty());
         t.remove(1, &a);
-        assert_eq!(t.candidates(b"foo"), [Holder { id: 2, index: 0 }]);
-        assert!(t.candidates(b"bar").is_empty());
+        assert_eq!(ids(&t, b"foo"), [(2, 20, false)]);
+        assert!(ids(&t, b"bar").is_empty());
         t.remove(2, &b);
-        assert!(t.by_hash.is_empty());
+        assert!(t.first.is_empty() && t.more.is_empty());
+    }
+
+    #[test]
+    fn the_first_holder_goes_and_another_takes_its_place() {
+        let mut t = ModuleSymbols::default();
+        let a = t.add(1, [(0, &b"x"[..], 1)]);
+        let b = t.add(2, [(0, &b"x"[..], 2)]);
+        let c = t.add(3, [(0, &b"x"[..], 3)]);
+        t.remove(1, &a);
+        assert_eq!(ids(&t, b"x"), [(2, 2, false), (3, 3, false)]);
+        t.remove(3, &c);
+        assert_eq!(ids(&t, b"x"), [(2, 2, false)]);
+        assert!(t.more.is_empty());
+        t.remove(2, &b);
+        assert!(t.first.is_empty());
     }
 }

@@ -172,8 +172,10 @@ pub(crate) fn free_module(sh: &Shared, st: &mut StateGuard<'_>, id: u64, tag_fre
     let idx = st.index_of_id(id).expect("a pinned entry stays listed");
     unlink_deps(sh, st, idx, tag_freed);
     let newer = st.modules.newer(idx);
+    let keys = std::mem::take(&mut st.modules[idx].sym_keys);
+    st.symbols
+        .remove(u32::try_from(idx).expect("a listed slot"), &keys);
     let m = st.modules.remove(idx);
-    st.symbols.remove(m.id, &m.sym_keys);
     if let Some(newer) = newer {
         sh.write_next(st, newer);
     }

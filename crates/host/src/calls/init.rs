@@ -332,15 +332,15 @@ fn commit(
 /// image of the same entry exported).
 fn index_exports(sh: &Shared, st: &mut State, idx: usize) {
     let old = std::mem::take(&mut st.modules[idx].sym_keys);
-    let id = st.modules[idx].id;
-    st.symbols.remove(id, &old);
+    let slot = u32::try_from(idx).expect("fewer modules than 2^32");
+    st.symbols.remove(slot, &old);
     let m = &st.modules[idx];
-    let names: Vec<(u32, Vec<u8>)> = (0..m.image.nsyms)
-        .filter_map(|i| sh.module_symbol(m, i).map(|(_, name)| (i, name)))
+    let table: Vec<(u32, Vec<u8>, u64)> = (0..m.image.nsyms)
+        .filter_map(|i| sh.module_symbol(m, i).map(|(value, name)| (i, name, value)))
         .collect();
     let keys = st
         .symbols
-        .add(id, names.iter().map(|(i, n)| (*i, n.as_slice())));
+        .add(slot, table.iter().map(|(i, n, v)| (*i, n.as_slice(), *v)));
     st.modules[idx].sym_keys = keys;
 }
 
