@@ -73,6 +73,9 @@ enum Command {
     /// Run the machine-wide daemon in the foreground (logs to stderr, level
     /// from RUST_LOG).
     ///
+    /// Started by systemd's umod.socket (LISTEN_PID, LISTEN_FDS=1), it
+    /// serves on the socket passed as fd 3 instead of binding one.
+    ///
     /// Example: umod serve --socket /tmp/umod.sock --window 64M
     Serve {
         #[command(flatten)]

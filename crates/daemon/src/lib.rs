@@ -3,10 +3,12 @@
 //! who may do what ([`creds`], `docs/security.md`), what each caller may
 //! hold ([`limits`]), one connection ([`connection`]), requests served
 //! ([`dispatch`]), and the same dispatch for a host embedded in a
-//! process ([`embedded`]).
+//! process ([`embedded`]); a socket a service manager passed
+//! ([`activation`]).
 
 #![warn(missing_docs)]
 
+pub mod activation;
 pub mod connection;
 pub mod creds;
 pub mod dispatch;
