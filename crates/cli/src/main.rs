@@ -76,8 +76,13 @@ enum Command {
     /// Started by systemd's umod.socket (LISTEN_PID, LISTEN_FDS=1), it
     /// serves on the socket passed as fd 3 instead of binding one.
     ///
-    /// Example: umod serve --socket /tmp/umod.sock --window 64M
+    /// Example: umod serve --socket /tmp/umod.sock --window 64M --preload /etc/umod/modules
     Serve {
+        /// Load the modules this file lists before serving: one per line,
+        /// PATH [name=value ...], # for comments, relative paths from the
+        /// file's directory. Failures are logged and skipped.
+        #[arg(long, value_name = "FILE")]
+        preload: Option<PathBuf>,
         #[command(flatten)]
         limits: Box<commands::serve::Limits>,
     },
@@ -251,7 +256,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let socket = cli.socket.as_deref();
     match cli.command {
         Command::Demo => commands::demo::run().map_err(Failure::new),
-        Command::Serve { limits } => commands::serve::run(socket, &limits).map_err(Failure::new),
+        Command::Serve { preload, limits } => {
+            commands::serve::run(socket, preload.as_deref(), &limits).map_err(Failure::new)
+        }
         Command::Cflags { kit_dir } => {
             commands::cflags::run(kit_dir.as_deref()).map_err(Failure::new)
         }

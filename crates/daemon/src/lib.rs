@@ -4,7 +4,7 @@
 //! hold ([`limits`]), one connection ([`connection`]), requests served
 //! ([`dispatch`]), and the same dispatch for a host embedded in a
 //! process ([`embedded`]); a socket a service manager passed
-//! ([`activation`]).
+//! ([`activation`]) and modules loaded at start ([`preload`]).
 
 #![warn(missing_docs)]
 
@@ -15,6 +15,7 @@ pub mod dispatch;
 pub mod embedded;
 pub mod limits;
 pub mod listen;
+pub mod preload;
 pub mod server;
 mod sockopt;
 
