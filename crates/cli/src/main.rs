@@ -8,7 +8,7 @@ mod render;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use umod_abi::Errno;
 use umod_client::{socket_path, Client};
 
@@ -206,6 +206,20 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         kit_dir: Option<PathBuf>,
     },
+    /// Print a shell completion script for umod.
+    ///
+    /// Example: umod completions bash > /etc/bash_completion.d/umod
+    Completions {
+        /// The shell.
+        shell: commands::docs::Shell,
+    },
+    /// Write the man pages: umod.1 and one per command (umod-insmod.1...).
+    ///
+    /// Example: umod manpages /usr/local/share/man/man1
+    Manpages {
+        /// The directory (made if missing).
+        dir: PathBuf,
+    },
     /// Run an unmodified program whose module syscalls (174-178) umod serves.
     ///
     /// Example: umod exec --embedded --uname-release 2.4.32 -- ./old-insmod hello.o
@@ -266,6 +280,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             commands::modinfo::run(&file, field.as_deref()).map_err(Failure::new)
         }
         Command::Depmod { dir } => commands::depmod::depmod(&dir),
+        Command::Completions { shell } => {
+            commands::docs::completions(Cli::command(), shell);
+            Ok(())
+        }
+        Command::Manpages { dir } => {
+            commands::docs::manpages(Cli::command(), &dir).map_err(Failure::new)
+        }
         Command::Insmod {
             autoclean,
             force,
