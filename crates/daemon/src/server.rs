@@ -127,10 +127,11 @@ impl Daemon {
     /// Serves until `stop` is set, then shuts down in order. Returns the
     /// modules removed at shutdown, in removal order.
     pub fn serve(self, stop: Arc<AtomicBool>) -> io::Result<Vec<String>> {
+        let socket = self.path.display();
         if self.listening.is_inherited() {
-            tracing::info!(socket = %self.path.display(), "serving on the socket the service manager passed");
+            tracing::info!(%socket, "serving on the socket the service manager passed");
         } else {
-            tracing::info!(socket = %self.path.display(), "serving");
+            tracing::info!(%socket, "serving");
         }
         // Connections wait on the read end; closing the write end wakes
         // them all when the daemon stops.
@@ -219,10 +220,9 @@ impl Daemon {
         }
     }
 
-    /// Stops: no new connections, the socket removed (if this daemon
-    /// bound it), connections wound
-    /// down, every module removed. A watchdog thread ends the process if
-    /// that takes longer than the stop deadline.
+    /// Stops: no new connections, the socket removed (if this daemon bound
+    /// it), connections wound down, every module removed. A watchdog
+    /// thread ends the process if that takes longer than the stop deadline.
     fn stop(self, workers: Vec<JoinHandle<()>>) -> io::Result<Vec<String>> {
         let deadline = self.config.stop_deadline;
         tracing::info!("stopping: no new connections");
