@@ -8,7 +8,7 @@ mod render;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use umod_abi::Errno;
 use umod_client::{socket_path, Client};
 
@@ -73,8 +73,16 @@ enum Command {
     /// Run the machine-wide daemon in the foreground (logs to stderr, level
     /// from RUST_LOG).
     ///
-    /// Example: umod serve --socket /tmp/umod.sock --window 64M
+    /// Started by systemd's umod.socket (LISTEN_PID, LISTEN_FDS=1), it
+    /// serves on the socket passed as fd 3 instead of binding one.
+    ///
+    /// Example: umod serve --socket /tmp/umod.sock --window 64M --preload /etc/umod/modules
     Serve {
+        /// Load the modules this file lists before serving: one per line,
+        /// PATH [name=value ...], # for comments, relative paths from the
+        /// file's directory. Failures are logged and skipped.
+        #[arg(long, value_name = "FILE")]
+        preload: Option<PathBuf>,
         #[command(flatten)]
         limits: Box<commands::serve::Limits>,
     },
@@ -198,6 +206,20 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         kit_dir: Option<PathBuf>,
     },
+    /// Print a shell completion script for umod.
+    ///
+    /// Example: umod completions bash > /etc/bash_completion.d/umod
+    Completions {
+        /// The shell.
+        shell: commands::docs::Shell,
+    },
+    /// Write the man pages: umod.1 and one per command (umod-insmod.1...).
+    ///
+    /// Example: umod manpages /usr/local/share/man/man1
+    Manpages {
+        /// The directory (made if missing).
+        dir: PathBuf,
+    },
     /// Run an unmodified program whose module syscalls (174-178) umod serves.
     ///
     /// Example: umod exec --embedded --uname-release 2.4.32 -- ./old-insmod hello.o
@@ -248,7 +270,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let socket = cli.socket.as_deref();
     match cli.command {
         Command::Demo => commands::demo::run().map_err(Failure::new),
-        Command::Serve { limits } => commands::serve::run(socket, &limits).map_err(Failure::new),
+        Command::Serve { preload, limits } => {
+            commands::serve::run(socket, preload.as_deref(), &limits).map_err(Failure::new)
+        }
         Command::Cflags { kit_dir } => {
             commands::cflags::run(kit_dir.as_deref()).map_err(Failure::new)
         }
@@ -256,6 +280,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             commands::modinfo::run(&file, field.as_deref()).map_err(Failure::new)
         }
         Command::Depmod { dir } => commands::depmod::depmod(&dir),
+        Command::Completions { shell } => {
+            commands::docs::completions(Cli::command(), shell);
+            Ok(())
+        }
+        Command::Manpages { dir } => {
+            commands::docs::manpages(Cli::command(), &dir).map_err(Failure::new)
+        }
         Command::Insmod {
             autoclean,
             force,

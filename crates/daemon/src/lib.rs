@@ -3,16 +3,19 @@
 //! who may do what ([`creds`], `docs/security.md`), what each caller may
 //! hold ([`limits`]), one connection ([`connection`]), requests served
 //! ([`dispatch`]), and the same dispatch for a host embedded in a
-//! process ([`embedded`]).
+//! process ([`embedded`]); a socket a service manager passed
+//! ([`activation`]) and modules loaded at start ([`preload`]).
 
 #![warn(missing_docs)]
 
+pub mod activation;
 pub mod connection;
 pub mod creds;
 pub mod dispatch;
 pub mod embedded;
 pub mod limits;
 pub mod listen;
+pub mod preload;
 pub mod server;
 mod sockopt;
 

@@ -47,11 +47,19 @@ pub enum ListenError {
     },
 }
 
-/// A bound socket, and how to remove it later.
+/// A listening socket, and how to remove it later.
 #[derive(Debug)]
 pub struct Listening {
     /// The listener.
     pub listener: UnixListener,
+    /// Where this daemon bound it; `None` for a socket inherited from the
+    /// service manager (`activation.rs`), whose file belongs to it.
+    bound: Option<Bound>,
+}
+
+/// A socket file this daemon made.
+#[derive(Debug)]
+struct Bound {
     dir: OwnedFd,
     name: PathBuf,
     /// The bound socket's inode, so removal takes only this one.
@@ -59,11 +67,29 @@ pub struct Listening {
 }
 
 impl Listening {
-    /// Removes the socket, if it is still the one this daemon bound.
+    /// A listener the service manager made and passed: never unlinked,
+    /// never chmod'ed, never removed by this daemon.
+    pub(crate) fn inherited(listener: UnixListener) -> Listening {
+        Listening {
+            listener,
+            bound: None,
+        }
+    }
+
+    /// Whether the socket was passed by the service manager rather than
+    /// bound by this daemon.
+    pub fn is_inherited(&self) -> bool {
+        self.bound.is_none()
+    }
+
+    /// Removes the socket, if this daemon bound it and it is still the one
+    /// it bound. An inherited socket stays: the service manager listens on
+    /// it again once the daemon is gone.
     pub fn remove(&self) {
-        if let Ok(st) = rustix::fs::statat(&self.dir, &self.name, AtFlags::SYMLINK_NOFOLLOW) {
-            if (st.st_dev, st.st_ino) == self.ino {
-                let _ = rustix::fs::unlinkat(&self.dir, &self.name, AtFlags::empty());
+        let Some(b) = &self.bound else { return };
+        if let Ok(st) = rustix::fs::statat(&b.dir, &b.name, AtFlags::SYMLINK_NOFOLLOW) {
+            if (st.st_dev, st.st_ino) == b.ino {
+                let _ = rustix::fs::unlinkat(&b.dir, &b.name, AtFlags::empty());
             }
         }
     }
@@ -129,14 +155,24 @@ pub fn bind(path: &Path) -> Result<Listening, ListenError> {
         AtFlags::empty(),
     )
     .map_err(|e| io_err(e.into()))?;
-    listener.set_nonblocking(true).map_err(io_err)?;
-    crate::sockopt::pass_credentials(&listener).map_err(io_err)?;
+    prepare(&listener).map_err(io_err)?;
     Ok(Listening {
         listener,
-        dir,
-        name,
-        ino: (st.st_dev, st.st_ino),
+        bound: Some(Bound {
+            dir,
+            name,
+            ino: (st.st_dev, st.st_ino),
+        }),
     })
+}
+
+/// What the daemon sets on every listener, bound or inherited:
+/// non-blocking (the accept loop polls, and looks at the stop flag
+/// between polls), and `SO_PASSCRED`, so every byte a client sends is
+/// stamped with its sender from the first (`sockopt::pass_credentials`).
+pub(crate) fn prepare(listener: &UnixListener) -> io::Result<()> {
+    listener.set_nonblocking(true)?;
+    crate::sockopt::pass_credentials(listener)
 }
 
 /// `name` in the opened directory, as a path the kernel resolves through

@@ -8,8 +8,10 @@
 //!
 //! SIGTERM or SIGINT stops accepting, tells idle clients, lets requests in
 //! flight finish, removes every module (users first, running their
-//! `cleanup`) and the socket, and exits: within [`DaemonConfig::stop_deadline`]
-//! in every case, even if module code never gives the host back.
+//! `cleanup`) and the socket (unless a service manager passed it: then
+//! the socket is the manager's), and exits: within
+//! [`DaemonConfig::stop_deadline`] in every case, even if module code
+//! never gives the host back.
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -89,8 +91,19 @@ impl Daemon {
     /// `listen.rs`) and starts the host. A socket file nobody answers on
     /// is stale and replaced; a live one is not touched.
     pub fn bind(config: DaemonConfig) -> Result<Daemon, StartError> {
-        let path = config.socket.clone();
-        let listening = listen::bind(&path)?;
+        let listening = listen::bind(&config.socket)?;
+        Daemon::with_listener(config, listening)
+    }
+
+    /// Starts the host behind a listener made elsewhere: the socket a
+    /// service manager passed (`activation.rs`), served where it is bound,
+    /// whatever `config.socket` says.
+    pub fn with_listener(config: DaemonConfig, listening: Listening) -> Result<Daemon, StartError> {
+        let path = match listening.listener.local_addr() {
+            Ok(a) if listening.is_inherited() => a.as_pathname().map(PathBuf::from),
+            _ => None,
+        }
+        .unwrap_or_else(|| config.socket.clone());
         let host = Host::with_config(config.host.clone()).map_err(StartError::Host)?;
         let budget = Budget::new(
             config.limits.unprivileged_memory,
@@ -114,7 +127,12 @@ impl Daemon {
     /// Serves until `stop` is set, then shuts down in order. Returns the
     /// modules removed at shutdown, in removal order.
     pub fn serve(self, stop: Arc<AtomicBool>) -> io::Result<Vec<String>> {
-        tracing::info!(socket = %self.path.display(), "serving");
+        let socket = self.path.display();
+        if self.listening.is_inherited() {
+            tracing::info!(%socket, "serving on the socket the service manager passed");
+        } else {
+            tracing::info!(%socket, "serving");
+        }
         // Connections wait on the read end; closing the write end wakes
         // them all when the daemon stops.
         let (stopped, stopping) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
@@ -202,9 +220,9 @@ impl Daemon {
         }
     }
 
-    /// Stops: no new connections, the socket removed, connections wound
-    /// down, every module removed. A watchdog thread ends the process if
-    /// that takes longer than the stop deadline.
+    /// Stops: no new connections, the socket removed (if this daemon bound
+    /// it), connections wound down, every module removed. A watchdog
+    /// thread ends the process if that takes longer than the stop deadline.
     fn stop(self, workers: Vec<JoinHandle<()>>) -> io::Result<Vec<String>> {
         let deadline = self.config.stop_deadline;
         tracing::info!("stopping: no new connections");

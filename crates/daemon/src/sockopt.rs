@@ -5,7 +5,7 @@
 //! daemon's pid namespace, so these read plain `ucred`s.)
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 /// `SO_PEERCRED`: (pid, effective uid, effective gid) of the process that
@@ -68,23 +68,8 @@ pub fn peer_pidfd(stream: &UnixStream) -> Option<OwnedFd> {
 /// on a listening socket, it holds for the connections it accepts from
 /// their first byte (bytes a client sends before the daemon accepts it
 /// would otherwise come unstamped).
-pub fn pass_credentials(stream: &impl AsRawFd) -> io::Result<()> {
-    let one: libc::c_int = 1;
-    // SAFETY: setsockopt reads one int for a valid descriptor.
-    let r = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PASSCRED,
-            (&one as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+pub fn pass_credentials(stream: &impl AsFd) -> io::Result<()> {
+    Ok(rustix::net::sockopt::set_socket_passcred(stream, true)?)
 }
 
 /// The `SOL_SOCKET` option `name`, read into `value` (a plain C type the

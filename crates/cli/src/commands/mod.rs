@@ -3,6 +3,7 @@
 pub mod cflags;
 pub mod demo;
 pub mod depmod;
+pub mod docs;
 pub mod exec;
 pub mod insmod;
 pub mod modinfo;

@@ -1,4 +1,6 @@
-//! `umod serve`: the machine-wide daemon, in the foreground.
+//! `umod serve`: the machine-wide daemon, in the foreground, on its own
+//! socket or one a service manager passed (systemd's socket activation),
+//! with a boot-time module list (`--preload`).
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -6,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+use umod_daemon::preload::{self, PreloadList};
 use umod_daemon::{socket_path, Daemon, DaemonConfig};
 use umod_host::Personality;
 
@@ -148,8 +151,15 @@ pub fn config(socket: Option<&Path>, o: &Limits) -> Result<DaemonConfig, String>
     Ok(config)
 }
 
-/// Runs the daemon until SIGTERM or SIGINT.
-pub fn run(socket: Option<&Path>, options: &Limits) -> Result<(), String> {
+/// Runs the daemon until SIGTERM or SIGINT: on the socket a service
+/// manager passed, if it passed one, else on `socket`; with the modules
+/// of the `preload` list loaded before the first client is served.
+pub fn run(socket: Option<&Path>, preload: Option<&Path>, options: &Limits) -> Result<(), String> {
+    // SAFETY: the first thing `umod serve` does, so no other thread runs
+    // yet (the host, and the stop watchdog, start theirs below; the
+    // logger and the signal flags start none).
+    let inherited =
+        unsafe { umod_daemon::activation::listener_from_env() }.map_err(|e| e.to_string())?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -164,7 +174,34 @@ pub fn run(socket: Option<&Path>, options: &Limits) -> Result<(), String> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .map_err(|e| format!("cannot handle signals: {e}"))?;
     }
-    let daemon = Daemon::bind(config).map_err(|e| e.to_string())?;
+    let list = preload
+        .map(PreloadList::read)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let daemon = match inherited {
+        Some(listening) => {
+            let bound = listening.listener.local_addr().ok();
+            let bound = bound.as_ref().and_then(|a| a.as_pathname());
+            if let Some(asked) = socket.filter(|&s| Some(s) != bound) {
+                tracing::warn!(
+                    "--socket {} ignored: serving on the socket the service manager passed",
+                    asked.display()
+                );
+            }
+            Daemon::with_listener(config, listening)
+        }
+        None => Daemon::bind(config),
+    }
+    .map_err(|e| e.to_string())?;
+    if let Some(list) = &list {
+        let loaded = preload::load(daemon.host(), list);
+        tracing::info!(
+            "preloaded {} of {} module(s) listed in {}",
+            loaded.len(),
+            list.entries.len(),
+            list.path.display()
+        );
+    }
     let removed = daemon.serve(stop).map_err(|e| format!("serve: {e}"))?;
     tracing::info!("stopped; {} module(s) removed", removed.len());
     Ok(())

@@ -106,17 +106,25 @@ impl Daemon {
         let dir = scratch_dir(tag);
         write_examples(&dir);
         let socket = dir.join("umod.sock");
-        let child = Command::new(umod())
+        let mut serve = Command::new(umod());
+        serve
             .args(["serve", "--window", "32M"])
             .args(options)
             .arg("--socket")
-            .arg(&socket)
+            .arg(&socket);
+        Daemon::adopt(&mut serve, dir, socket)
+    }
+
+    /// The daemon `serve` starts, serving on `socket` (whoever binds it),
+    /// with `dir` as the tools' working directory; its stderr is collected
+    /// as its log.
+    pub fn adopt(serve: &mut Command, dir: PathBuf, socket: PathBuf) -> Daemon {
+        let mut child = serve
             .env("RUST_LOG", "info")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
             .expect("start umod serve");
-        let mut child = child;
         let log = Arc::new(Mutex::new(String::new()));
         let mut stderr = child.stderr.take().expect("piped");
         let sink = Arc::clone(&log);
