@@ -351,6 +351,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 fn main() {
     let cli = Cli::parse_from(arguments());
+    // The daemon sets up its own log; the tools log only when asked
+    // (RUST_LOG=umod_client=debug shows each request to the daemon).
+    if !matches!(cli.command, Command::Serve { .. }) && std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .without_time()
+            .init();
+    }
     if let Err(f) = run(cli) {
         if !f.printed {
             eprintln!("{}", f.message);

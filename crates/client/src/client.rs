@@ -125,6 +125,8 @@ impl Client {
     /// made again first (the daemon never ran a request sent after it
     /// decided to close).
     pub fn request(&mut self, req: &Request) -> Result<Response, ClientError> {
+        #[cfg(feature = "log-requests")]
+        tracing::debug!(kind = req.kind(), "request");
         if self.closed_by_daemon() {
             self.stream = connect_stream(&self.path)?;
         }

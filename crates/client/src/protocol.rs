@@ -436,6 +436,21 @@ fn decode<'de, T: Deserialize<'de>>(payload: &'de [u8]) -> Result<T, WireError> 
 }
 
 impl Request {
+    /// The request's kind, as `docs/protocol.md` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::Call { .. } => "Call",
+            Request::Load { .. } => "Load",
+            Request::Dmesg { .. } => "Dmesg",
+            Request::ProcModules { .. } => "ProcModules",
+            Request::ProcKsyms { .. } => "ProcKsyms",
+            Request::ReadProc { .. } => "ReadProc",
+            Request::Status => "Status",
+            Request::AddTaint { .. } => "AddTaint",
+            Request::Resolve { .. } => "Resolve",
+        }
+    }
+
     /// Encodes the payload (without the length prefix).
     pub fn encode(&self) -> Vec<u8> {
         encode(self)

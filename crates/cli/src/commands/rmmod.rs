@@ -22,9 +22,10 @@ pub fn run(
     }
     let mut failed = None;
     for name in names {
-        // Which modules it used, asked before it goes (modutils' -r).
-        let deps = match (recursive, client.query_module(Some(name), QM_DEPS)) {
-            (true, Ok(QueryAnswer::Names(d))) => d,
+        // Which modules it used, asked before it goes (modutils' -r; a
+        // plain rmmod asks nothing but the removal).
+        let deps = match recursive.then(|| client.query_module(Some(name), QM_DEPS)) {
+            Some(Ok(QueryAnswer::Names(d))) => d,
             _ => Vec::new(),
         };
         if let Err(e) = client.delete_module(Some(name)) {

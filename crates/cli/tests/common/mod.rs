@@ -107,11 +107,11 @@ impl Daemon {
         write_examples(&dir);
         let socket = dir.join("umod.sock");
         let mut serve = Command::new(umod());
-        serve
-            .args(["serve", "--window", "32M"])
-            .args(options)
-            .arg("--socket")
-            .arg(&socket);
+        serve.arg("serve");
+        if !options.contains(&"--window") {
+            serve.args(["--window", "32M"]);
+        }
+        serve.args(options).arg("--socket").arg(&socket);
         Daemon::adopt(&mut serve, dir, socket)
     }
 
