@@ -257,7 +257,7 @@ _umod() {
             return 0
             ;;
         umod__subcmd__exec)
-            opts="-h --embedded --uname-release --no-proc --null-supervisor --socket --help"
+            opts="-h --embedded --uname-release --no-proc --null-supervisor --floor-supervisor --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -109,6 +109,7 @@ complete -c umod -n "__fish_umod_using_subcommand exec" -l socket -d 'The daemon
 complete -c umod -n "__fish_umod_using_subcommand exec" -l embedded -d 'Serve the calls from a private host instead of the daemon'
 complete -c umod -n "__fish_umod_using_subcommand exec" -l no-proc -d 'Do not serve /proc/modules and /proc/ksyms from the host'
 complete -c umod -n "__fish_umod_using_subcommand exec" -l null-supervisor -d 'Answer every module call with 0 without doing anything (to measure the cost of interception itself)'
+complete -c umod -n "__fish_umod_using_subcommand exec" -l floor-supervisor -d 'Answer every module call with 0 after reading what serving it must read (the caller\'s memory and capabilities) and checking the call is still pending (to measure that floor)'
 complete -c umod -n "__fish_umod_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c umod -n "__fish_umod_using_subcommand help; and not __fish_seen_subcommand_from demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg cat cflags completions manpages exec help" -f -a "demo" -d 'Load the example modules on an embedded host and show the tools at work'
 complete -c umod -n "__fish_umod_using_subcommand help; and not __fish_seen_subcommand_from demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg cat cflags completions manpages exec help" -f -a "serve" -d 'Run the machine-wide daemon in the foreground (logs to stderr, level from RUST_LOG)'

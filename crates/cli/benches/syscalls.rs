@@ -1,11 +1,15 @@
 //! `cargo bench --bench syscalls`: what an intercepted legacy module call
 //! costs. In one run: a native `getppid()`, a native ENOSYS syscall, a
-//! do-nothing seccomp-notify supervisor, a bare Unix-socket round trip, and
-//! `query_module(NULL, 0, ...)` and a `create_module`+`delete_module` pair
+//! do-nothing seccomp-notify supervisor, the floor of a served pair (a
+//! supervisor that answers `create_module`+`delete_module` after only the
+//! system calls any server of them must make: reading the name from the
+//! caller, its capabilities, the notification's re-check), a bare
+//! Unix-socket round trip, and `query_module(NULL, 0, ...)` and the pair
 //! under `umod exec --embedded` and against the daemon. Each mode's line
 //! ends in `ratio=<measured / its target's denominator>`: embedded against
-//! the do-nothing supervisor (target 1.5), the daemon against that plus a
-//! socket round trip (target 2). Each line is the median of three rounds
+//! the do-nothing supervisor (target 1.5), the embedded pair also against
+//! its floor (target 1.5), the daemon against the do-nothing supervisor
+//! plus a socket round trip (target 2). Each line is the median of three rounds
 //! that each measure every line in turn.
 
 use std::io::{Read, Write};
@@ -112,12 +116,13 @@ fn main() {
     // Every line is measured once per round, the rounds one after another,
     // so that the VM's changes of speed during a run weigh on all of them;
     // each figure is the median over the rounds.
-    let mut runs: [Vec<f64>; 8] = Default::default();
+    let mut runs: [Vec<f64>; 9] = Default::default();
     for _ in 0..ROUNDS {
         let once = [
             measure(Command::new(&target).args(["getppid", CALLS])),
             measure(Command::new(&target).args(["enosys", CALLS])),
             under_umod(&target, "query", &["exec", "--null-supervisor"]),
+            under_umod(&target, "pair", &["exec", "--floor-supervisor"]),
             socket_round_trip(),
             under_umod(&target, "query", &["exec", "--embedded"]),
             under_umod(&target, "pair", &["exec", "--embedded"]),
@@ -130,7 +135,7 @@ fn main() {
     }
     let _ = daemon.kill();
     let _ = daemon.wait();
-    let [native, enosys, null, socket, embedded_query, embedded_pair, daemon_query, daemon_pair] =
+    let [native, enosys, null, floor_pair, socket, embedded_query, embedded_pair, daemon_query, daemon_pair] =
         runs.map(median);
 
     let us = |ns: f64| ns / 1000.0;
@@ -148,6 +153,15 @@ fn main() {
         "embedded create+delete pair         {:>8.2} us ratio={:.2}",
         us(embedded_pair),
         embedded_pair / (2.0 * null)
+    );
+    println!(
+        "pair's floor: 2 round trips + reads {:>8.2} us (caller's memory, capget, notification re-check)",
+        us(floor_pair)
+    );
+    println!(
+        "embedded pair over its floor        {:>8.2} us ratio={:.2}",
+        us(embedded_pair),
+        embedded_pair / floor_pair
     );
     println!(
         "daemon query_module(NULL, 0)        {:>8.2} us ratio={:.2}",

@@ -238,6 +238,11 @@ enum Command {
         /// measure the cost of interception itself).
         #[arg(long, hide = true)]
         null_supervisor: bool,
+        /// Answer every module call with 0 after reading what serving it
+        /// must read (the caller's memory and capabilities) and checking
+        /// the call is still pending (to measure that floor).
+        #[arg(long, hide = true)]
+        floor_supervisor: bool,
         /// The program and its arguments.
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         argv: Vec<std::ffi::OsString>,
@@ -325,6 +330,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             uname_release,
             no_proc,
             null_supervisor,
+            floor_supervisor,
             argv,
         } => commands::exec::run(
             socket,
@@ -332,6 +338,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             uname_release,
             !no_proc,
             null_supervisor,
+            floor_supervisor,
             argv,
         ),
         Command::Modprobe {

@@ -18,9 +18,10 @@ pub fn run(
     uname_release: Option<String>,
     proc_views: bool,
     null: bool,
+    floor: bool,
     argv: Vec<OsString>,
 ) -> Result<(), Failure> {
-    let backend = if embedded || null {
+    let backend = if embedded || null || floor {
         Backend::Embedded(Embedded::new(
             Host::new().map_err(|e| Failure::new(format!("exec: cannot start a host: {e}")))?,
         ))
@@ -34,6 +35,7 @@ pub fn run(
         uname_release,
         proc_views,
         null,
+        floor,
     };
     let code = exec(config, backend).map_err(|e| Failure::new(format!("exec: {e}")))?;
     std::process::exit(code);
