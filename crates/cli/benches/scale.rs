@@ -1,10 +1,10 @@
 //! `cargo bench --bench scale`: what one operation costs as the host fills
 //! up. In one run:
-//! - a daemon (`umod serve`, a child process) with 10 modules, then with
-//!   10 000: `insmod` + `rmmod` of the `hello` example through the client
-//!   library, as `umod insmod`/`umod rmmod` make them (status, resolve,
-//!   create, init; delete), and a whole `lsmod` listing per module, at 100
-//!   and at 10 000 modules;
+//! - two daemons (`umod serve`, child processes), one with 10 modules and
+//!   one with 10 000, measured in turns: `insmod` + `rmmod` of the `hello`
+//!   example through the client library, as `umod insmod`/`umod rmmod`
+//!   make them (resolve, status, create, init; delete), and a whole
+//!   `lsmod` listing per module, at 100 and at 10 000 modules;
 //! - the daemon's memory (anonymous resident bytes, module images apart)
 //!   per loaded module and per exported symbol;
 //! - an embedded host with 10^3 and then 10^6 exported symbols: resolving
@@ -119,8 +119,8 @@ impl Drop for DaemonProcess {
     }
 }
 
-fn start_daemon() -> (DaemonProcess, PathBuf) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-scale");
+fn start_daemon(tag: &str) -> (DaemonProcess, PathBuf) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-scale-{tag}"));
     std::fs::create_dir_all(&dir).unwrap();
     let sock = dir.join("umod.sock");
     let _ = std::fs::remove_file(&sock);
@@ -147,41 +147,46 @@ fn start_daemon() -> (DaemonProcess, PathBuf) {
     (daemon, sock)
 }
 
-/// Median µs of `insmod hello.o` + `rmmod hello` through `client`.
+/// µs per `insmod hello.o` + `rmmod hello` through `client`, over a
+/// batch of 20.
 fn insmod_rmmod(client: &mut Client) -> f64 {
     let hello = ModuleObject::parse("hello", umod_examples::HELLO.object).unwrap();
     let options = LinkOptions::default();
-    let mut batches = Vec::new();
-    for _ in 0..15 {
-        let t = Instant::now();
-        for _ in 0..20 {
-            insmod::insmod(client, &hello, &[], &options).expect("insmod hello");
-            client.delete_module(Some("hello")).expect("rmmod hello");
-        }
-        batches.push(t.elapsed().as_secs_f64() * 1e6 / 20.0);
+    let t = Instant::now();
+    for _ in 0..20 {
+        insmod::insmod(client, &hello, &[], &options).expect("insmod hello");
+        client.delete_module(Some("hello")).expect("rmmod hello");
     }
-    median(batches)
+    t.elapsed().as_secs_f64() * 1e6 / 20.0
 }
 
-/// Median µs per module of a whole `lsmod` listing of `count` modules.
+/// µs per module of whole `lsmod` listings of `count` modules, over a
+/// batch of about 100 000 lines.
 fn lsmod_per_module(client: &mut Client, count: usize) -> f64 {
-    let rounds = (200_000 / count).clamp(3, 200);
-    let mut batches = Vec::new();
-    for _ in 0..9 {
-        let t = Instant::now();
-        for _ in 0..rounds {
-            let mut lines = 0;
-            client
-                .read_view(View::Modules, |chunk| {
-                    lines += chunk.iter().filter(|&&b| b == b'\n').count();
-                    true
-                })
-                .unwrap();
-            assert_eq!(lines, count, "a complete listing");
-        }
-        batches.push(t.elapsed().as_secs_f64() * 1e6 / (rounds * count) as f64);
+    let rounds = (100_000 / count).clamp(3, 200);
+    let t = Instant::now();
+    for _ in 0..rounds {
+        let mut lines = 0;
+        client
+            .read_view(View::Modules, |chunk| {
+                lines += chunk.iter().filter(|&&b| b == b'\n').count();
+                true
+            })
+            .unwrap();
+        assert_eq!(lines, count, "a complete listing");
     }
-    median(batches)
+    t.elapsed().as_secs_f64() * 1e6 / (rounds * count) as f64
+}
+
+/// Medians of `a` and `b`, measured in alternating batches so that the
+/// machine's changes of speed weigh on both.
+fn alternate(mut a: impl FnMut() -> f64, mut b: impl FnMut() -> f64) -> (f64, f64) {
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for _ in 0..15 {
+        xs.push(a());
+        ys.push(b());
+    }
+    (median(xs), median(ys))
 }
 
 /// A pseudo-random sequence, the same in every run.
@@ -201,43 +206,62 @@ enum Names {
     /// What each example module needs, one request per module, as
     /// insmod asks.
     Examples,
-    /// 16 names from a pool of this many exports spread over the table,
+    /// 16 names from a pool of [`POOL`] exports spread over the table,
     /// and one nothing exports.
-    Pool(usize),
+    Pool,
     /// 16 new names each time, and one nothing exports.
     New,
 }
 
-/// Median ns per name of resolving `names` on `host`, whose exports are
-/// `modules` × `per_module` names `m{i}_s{j}`.
-fn lookup_ns(host: &Host, modules: usize, per_module: usize, names: &Names) -> f64 {
-    let mut rng = Lcg(7);
-    let any_name = |rng: &mut Lcg| {
-        let (m, i) = (rng.below(modules), rng.below(per_module));
+/// Resolution requests against one host, whose exports are `modules` ×
+/// `per_module` names `m{i}_s{j}`.
+struct Lookups<'a> {
+    host: &'a Host,
+    modules: usize,
+    per_module: usize,
+    rng: Lcg,
+    pool: Vec<Vec<u8>>,
+    examples: Vec<Vec<Vec<u8>>>,
+}
+
+impl<'a> Lookups<'a> {
+    fn new(host: &'a Host, modules: usize, per_module: usize) -> Lookups<'a> {
+        let mut l = Lookups {
+            host,
+            modules,
+            per_module,
+            rng: Lcg(7),
+            pool: Vec::new(),
+            examples: umod_examples::ALL
+                .iter()
+                .map(|ex| {
+                    let m = ModuleObject::parse(ex.name, ex.object).unwrap();
+                    m.wanted_symbols().iter().map(|n| n.to_vec()).collect()
+                })
+                .collect(),
+        };
+        l.pool = (0..POOL).map(|_| l.any_name()).collect();
+        l
+    }
+
+    fn any_name(&mut self) -> Vec<u8> {
+        let (m, i) = (
+            self.rng.below(self.modules),
+            self.rng.below(self.per_module),
+        );
         format!("m{m}_s{i}").into_bytes()
-    };
-    let examples: Vec<Vec<Vec<u8>>> = umod_examples::ALL
-        .iter()
-        .map(|ex| {
-            let m = ModuleObject::parse(ex.name, ex.object).unwrap();
-            m.wanted_symbols().iter().map(|n| n.to_vec()).collect()
-        })
-        .collect();
-    let pool: Vec<Vec<u8>> = match names {
-        Names::Pool(n) => (0..*n).map(|_| any_name(&mut rng)).collect(),
-        _ => Vec::new(),
-    };
-    let root = Caller::root();
-    let mut batches = Vec::new();
-    for _ in 0..15 {
+    }
+
+    /// ns per name over one batch of requests for `names`.
+    fn batch(&mut self, names: &Names) -> f64 {
         let queries: Vec<Vec<Vec<u8>>> = match names {
-            Names::Examples => (0..40).flat_map(|_| examples.iter().cloned()).collect(),
-            Names::Pool(_) | Names::New => (0..200)
+            Names::Examples => (0..40).flat_map(|_| self.examples.clone()).collect(),
+            Names::Pool | Names::New => (0..200)
                 .map(|_| {
                     let mut q: Vec<Vec<u8>> = (0..16)
                         .map(|_| match names {
-                            Names::Pool(_) => pool[rng.below(pool.len())].clone(),
-                            _ => any_name(&mut rng),
+                            Names::Pool => self.pool[self.rng.below(POOL)].clone(),
+                            _ => self.any_name(),
                         })
                         .collect();
                     q.push(b"not_exported_anywhere".to_vec());
@@ -246,30 +270,40 @@ fn lookup_ns(host: &Host, modules: usize, per_module: usize, names: &Names) -> f
                 .collect(),
         };
         let count: usize = queries.iter().map(Vec::len).sum();
+        let root = Caller::root();
         let t = Instant::now();
         for q in &queries {
             let names: Vec<&[u8]> = q.iter().map(Vec::as_slice).collect();
-            let r = host.resolve_symbols(&root, &names).unwrap();
+            let r = self.host.resolve_symbols(&root, &names).unwrap();
             assert!(!r.is_empty());
         }
-        batches.push(t.elapsed().as_nanos() as f64 / count as f64);
+        t.elapsed().as_nanos() as f64 / count as f64
     }
-    median(batches)
 }
 
 fn main() {
-    // The daemon, as a machine runs it.
-    let (daemon, sock) = start_daemon();
+    // Two daemons, as a machine runs one: a small one and a large one,
+    // measured in turns.
+    let (small_daemon, small_sock) = start_daemon("small");
+    let (daemon, sock) = start_daemon("large");
+    let mut small_client = Client::connect(&small_sock).unwrap();
     let mut client = Client::connect(&sock).unwrap();
-    fill(&mut client, "m", 0..10, 0);
-    let small = insmod_rmmod(&mut client);
-    fill(&mut client, "m", 10..100, 0);
-    let lsmod_100 = lsmod_per_module(&mut client, 100);
+    fill(&mut small_client, "m", 0..10, 0);
+    fill(&mut client, "m", 0..100, 0);
     let rss_100 = rss_anon(&daemon);
     fill(&mut client, "m", 100..10_000, 0);
     let rss_10k = rss_anon(&daemon);
-    let large = insmod_rmmod(&mut client);
-    let lsmod_10k = lsmod_per_module(&mut client, 10_000);
+    let (small, large) = alternate(
+        || insmod_rmmod(&mut small_client),
+        || insmod_rmmod(&mut client),
+    );
+    fill(&mut small_client, "m", 10..100, 0);
+    let (lsmod_100, lsmod_10k) = alternate(
+        || lsmod_per_module(&mut small_client, 100),
+        || lsmod_per_module(&mut client, 10_000),
+    );
+    drop(small_client);
+    drop(small_daemon);
     let per_module_daemon = (rss_10k.saturating_sub(rss_100)) as f64 / 9_900.0;
     // Exports: 1000 more modules of 1000 symbols each.
     fill(&mut client, "x", 0..1000, 1000);
@@ -277,32 +311,42 @@ fn main() {
     let per_symbol_daemon = (rss_syms.saturating_sub(rss_10k)) as f64 / 1e6;
     drop(daemon);
 
-    // An embedded host: lookups and its own heap, counted exactly.
-    let host = Host::with_config(HostConfig {
+    // Two embedded hosts, 10^3 and 10^6 exports, measured in turns; the
+    // second one's heap counted exactly as it grows.
+    let config = HostConfig {
         window_size: 1 << 30,
         max_modules: 20_000,
         ..Default::default()
+    };
+    let small_host = Host::with_config(HostConfig {
+        window_size: 64 << 20,
+        ..config.clone()
     })
     .unwrap();
-    let mut calls = umod_host::LocalCalls::new(&host, Caller::root());
-    // What counter_user links against.
+    let host = Host::with_config(config).unwrap();
     let counter = ModuleObject::parse("counter", umod_examples::COUNTER.object).unwrap();
-    insmod::insmod(&mut calls, &counter, &[], &LinkOptions::default()).unwrap();
-    fill(&mut calls, "m", 0..1, 1000);
-    let sizes = |host: &Host, modules| {
-        [Names::Examples, Names::Pool(POOL), Names::New].map(|n| lookup_ns(host, modules, 1000, &n))
-    };
-    // Once for nothing: the first run also warms the machine up.
-    sizes(&host, 1);
-    let at_1k = sizes(&host, 1);
+    for h in [&small_host, &host] {
+        let mut calls = umod_host::LocalCalls::new(h, Caller::root());
+        // What counter_user links against.
+        insmod::insmod(&mut calls, &counter, &[], &LinkOptions::default()).unwrap();
+        fill(&mut calls, "m", 0..1, 1000);
+    }
+    let mut calls = umod_host::LocalCalls::new(&host, Caller::root());
     let heap_before = LIVE.load(Ordering::Relaxed);
     fill(&mut calls, "m", 1..1000, 1000);
     let heap_syms = LIVE.load(Ordering::Relaxed) - heap_before;
-    let at_1m = sizes(&host, 1000);
+    let (mut at_1k, mut at_1m) = (
+        Lookups::new(&small_host, 1, 1000),
+        Lookups::new(&host, 1000, 1000),
+    );
+    let lookups = [Names::Examples, Names::Pool, Names::New]
+        .map(|n| alternate(|| at_1k.batch(&n), || at_1m.batch(&n)));
+    drop(at_1k);
+    drop(at_1m);
     let heap_before = LIVE.load(Ordering::Relaxed);
     fill(&mut calls, "e", 0..10_000, 0);
     let heap_modules = LIVE.load(Ordering::Relaxed) - heap_before;
-    drop(host);
+    drop(small_host);
 
     println!("scale benchmark");
     println!(
@@ -323,26 +367,27 @@ fn main() {
         lsmod_10k,
         lsmod_10k / lsmod_100
     );
+    let [(ex_1k, ex_1m), (pool_1k, pool_1m), (new_1k, new_1m)] = lookups;
     println!(
         "resolve what the examples need, 10^3 exports {:>7.1} ns per name",
-        at_1k[0]
+        ex_1k
     );
     println!(
         "resolve what the examples need, 10^6 exports {:>7.1} ns per name ratio={:.2}",
-        at_1m[0],
-        at_1m[0] / at_1k[0]
+        ex_1m,
+        ex_1m / ex_1k
     );
     println!(
         "resolve from {POOL} exports, 10^3 / 10^6         {:>7.1} / {:.1} ns per name (x{:.2})",
-        at_1k[1],
-        at_1m[1],
-        at_1m[1] / at_1k[1]
+        pool_1k,
+        pool_1m,
+        pool_1m / pool_1k
     );
     println!(
         "resolve every name new, 10^3 / 10^6          {:>7.1} / {:.1} ns per name (x{:.2}, memory latency)",
-        at_1k[2],
-        at_1m[2],
-        at_1m[2] / at_1k[2]
+        new_1k,
+        new_1m,
+        new_1m / new_1k
     );
     println!(
         "daemon memory per module                   {:>9.0} bytes (anonymous RSS, 10 000 modules)",
