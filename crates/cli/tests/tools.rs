@@ -44,7 +44,8 @@ fn insmod_failures_name_the_module_and_the_cause() {
     let d = Daemon::start("insmod-fail");
     assert_eq!(
         d.fails(&["insmod", "counter_user.o"]),
-        "insmod: counter_user.o: unresolved symbol counter_bump\n"
+        "insmod: counter_user.o: unresolved symbol counter_bump\n\
+         insmod: counter_user.o: unresolved symbol counter_value\n"
     );
     assert_eq!(
         d.fails(&["insmod", "failing.o"]),

@@ -104,7 +104,10 @@ fn counter_user_alone_is_an_unresolved_symbol() {
     let module = ModuleObject::parse("counter_user", COUNTER_USER.object).unwrap();
     let mut calls = LocalCalls::new(&host, root());
     let err = insmod::insmod(&mut calls, &module, &[], &LinkOptions::default()).unwrap_err();
-    assert_eq!(err.to_string(), "unresolved symbol counter_bump");
+    assert_eq!(
+        err.to_string(),
+        "unresolved symbols counter_bump, counter_value"
+    );
     let one = host.load_object(
         &root(),
         "counter_user",
@@ -113,7 +116,10 @@ fn counter_user_alone_is_an_unresolved_symbol() {
     );
     assert_eq!(
         one.unwrap_err(),
-        OneShotError::Load(LoadError::Unresolved("counter_bump".into()))
+        OneShotError::Load(LoadError::Unresolved(vec![
+            "counter_bump".into(),
+            "counter_value".into()
+        ]))
     );
     assert_eq!(snap(&host), before);
 }

@@ -374,7 +374,7 @@ fn unresolved_and_gpl_only_symbols() {
     object[name + 5] = b'x';
     assert_eq!(
         load_error(&host, &object),
-        LoadError::Unresolved("printx".into())
+        LoadError::Unresolved(vec!["printx".into()])
     );
     // A GPL-only kernel export is refused to a module without a GPL licence.
     extern "C" fn gpl_only() {}

@@ -70,9 +70,10 @@ pub enum LoadError {
         /// The value that did not fit.
         value: i128,
     },
-    /// An undefined, non-weak symbol no module or the kernel exports.
-    #[error("unresolved symbol {0}")]
-    Unresolved(String),
+    /// Undefined, non-weak symbols no module or the kernel exports (all of
+    /// them, in the object's order, as modutils listed them).
+    #[error("{}", unresolved_text(.0))]
+    Unresolved(Vec<String>),
     /// A GPL-only export used by a module whose license is not GPL-compatible.
     #[error("symbol {symbol} is exported GPL-only and the module's license is {license:?}")]
     GplOnly {
@@ -131,5 +132,13 @@ pub(crate) fn bad_symbol(symbol: impl Into<String>, problem: impl Into<String>) 
     LoadError::BadSymbol {
         symbol: symbol.into(),
         problem: problem.into(),
+    }
+}
+
+/// "unresolved symbol a", or "unresolved symbols a, b, c".
+fn unresolved_text(names: &[String]) -> String {
+    match names {
+        [one] => format!("unresolved symbol {one}"),
+        many => format!("unresolved symbols {}", many.join(", ")),
     }
 }

@@ -60,11 +60,17 @@ pub fn cflags() -> Vec<String> {
 }
 
 /// Flags for `gcc -c` that build a 2.4-style module against the kit's
-/// headers in `include`: the kernel code model (every address the module
-/// sees is below 2 GiB), freestanding, and nothing that needs symbols the
-/// host does not export (`__stack_chk_fail`, `__fentry__`, return thunks).
+/// headers in `include`: the kit's headers and gcc's own (`stdarg.h`,
+/// `stddef.h`) only, as 2.4's `-nostdinc -iwithprefix include` made it, so
+/// a header the kit lacks is "no such file" rather than a user-space one;
+/// the kernel code model (every address the module sees is below 2 GiB),
+/// freestanding, and nothing that needs symbols the host does not export
+/// (`__stack_chk_fail`, `__fentry__`, return thunks).
 pub fn cflags_for(include: &Path) -> Vec<String> {
     vec![
+        "-nostdinc".into(),
+        "-iwithprefix".into(),
+        "include".into(),
         format!("-I{}", include.display()),
         "-D__KERNEL__".into(),
         "-DMODULE".into(),
@@ -171,5 +177,32 @@ mod kit_tests {
         assert_eq!(fingerprint(), fingerprint());
         assert_eq!(fingerprint().len(), 16);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Compiles `source` with the kit; gcc's message on failure.
+    fn build(tag: &str, source: &str) -> Result<(), String> {
+        let dir = std::env::temp_dir().join(format!("umod-kit-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = dir.join("m.c");
+        std::fs::write(&src, source).unwrap();
+        let r = compile(&src, &dir.join("m.o")).map_err(|e| e.to_string());
+        std::fs::remove_dir_all(&dir).unwrap();
+        r
+    }
+
+    #[test]
+    fn only_the_kit_and_gccs_own_headers_are_found() {
+        // gcc's own headers are there, as 2.4's -iwithprefix include had them.
+        let ok = "#include <stdarg.h>\n#include <stddef.h>\n#include <linux/module.h>\n\
+                  int init_module(void) { return (int)sizeof(va_list) - (int)offsetof(struct module, size_of_struct); }\n";
+        build("gcc-own", ok).unwrap();
+        // A user-space header is not found, nor a header the kit lacks.
+        for missing in ["stdio.h", "linux/no_such_kit_header.h"] {
+            let err = build("missing", &format!("#include <{missing}>\n")).unwrap_err();
+            assert!(
+                err.contains(&format!("{missing}: No such file or directory")),
+                "{err}"
+            );
+        }
     }
 }

@@ -33,6 +33,7 @@ pub fn resolve_in(
     externals.clear();
     externals.resize(object.symbols.len(), None);
     let mut used = vec![false; source.providers().len()];
+    let mut unresolved = Vec::new();
     for (i, sym) in object.symbols.iter().enumerate().skip(1) {
         if sym.place != Place::Undefined || sym.name.is_empty() {
             continue;
@@ -62,8 +63,11 @@ pub fn resolve_in(
             None if sym.is_weak() => {
                 externals[i] = Some(0);
             }
-            None => return Err(LoadError::Unresolved(sym.display_name())),
+            None => unresolved.push(sym.display_name()),
         }
+    }
+    if !unresolved.is_empty() {
+        return Err(LoadError::Unresolved(unresolved));
     }
     let deps = source
         .providers()

@@ -113,10 +113,11 @@ extern struct module __this_module;
 #define EXPORT_NO_SYMBOLS __asm__(".section __ksymtab\n\t.previous")
 
 /* The kernel release the module was built for; secondary units of a
- * multi-file module define __NO_VERSION__ so it is defined once. */
+ * multi-file module define __NO_VERSION__ so it is written once. Static,
+ * as in 2.4, so a unit that forgot to still links. */
 #ifndef __NO_VERSION__
 #include <linux/version.h>
-const char __module_kernel_version[] __attribute__((section(".modinfo"), used, aligned(1))) =
+static const char __module_kernel_version[] __attribute__((section(".modinfo"), used, aligned(1))) =
 	"kernel_version=" UTS_RELEASE;
 #endif
 

@@ -113,6 +113,14 @@ pub fn run(
 fn insmod_failure(file: &str, e: InsmodError) -> Failure {
     let fail = |msg: String| Failure::new(format!("insmod: {file}: {msg}"));
     match e {
+        // One line per symbol, as modutils' insmod reported them.
+        InsmodError::Load(LoadError::Unresolved(names)) => Failure::new(
+            names
+                .iter()
+                .map(|n| format!("insmod: {file}: unresolved symbol {n}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
         InsmodError::Load(e) => fail(e.to_string()),
         e @ InsmodError::TooLarge { .. } => fail(e.to_string()),
         e => Failure::errno(format!("insmod: {file}"), e.errno(), e.to_string()),
