@@ -273,6 +273,14 @@ pub(crate) fn read_entry(
             // It wrote the part at `pos`, at `start`.
             let len = n.min(page_at + PAGE_SIZE - start);
             (start, len, n)
+        } else if let Some(slot) = st.modules.slot_containing(start, 1) {
+            // It points at the part in module memory (its own buffer, the
+            // common idiom): 2.4 told this from a count by `start >= page`,
+            // true there because module memory lay above the page; here
+            // the page lies above it, so the block decides.
+            let block = &st.modules[slot].block;
+            let len = n.min(block.addr() + block.size() - start);
+            (start, len, n)
         } else if start < page_at {
             // The "start is a count" convention: n bytes at the page start.
             (page_at, n, start)

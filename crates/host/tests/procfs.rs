@@ -272,3 +272,32 @@ fn no_byte_of_one_read_shows_in_another() {
         );
     }
 }
+
+#[test]
+fn start_pointing_into_module_memory_reads_from_there_and_counts_still_count() {
+    let host = host();
+    host.load_object(
+        &root(),
+        "procstart",
+        &fixture("procstart"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let text = host.read_proc("ps_text").unwrap();
+    assert_eq!(text.len(), 10_000);
+    let expected: Vec<u8> = (0..10_000)
+        .map(|i| {
+            if i % 61 == 60 {
+                b'\n'
+            } else {
+                b'a' + ((i % 61) % 26) as u8
+            }
+        })
+        .collect();
+    assert_eq!(text, expected);
+    let counted = host.read_proc("ps_count").unwrap();
+    assert_eq!(
+        String::from_utf8(counted).unwrap(),
+        (0..10).map(|i| format!("{i:02}\n")).collect::<String>()
+    );
+}
