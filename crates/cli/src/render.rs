@@ -3,19 +3,27 @@
 
 use umod_host::LogRecord;
 
-/// The taint letters (`P` proprietary module, `F` forced load, `D` an
-/// oops), or `Not tainted`.
+/// The taint letters (`P` proprietary module, `F` forced load, `S`
+/// unsafe SMP, as 2.4 named them; `D` an oops) and any other flag in hex,
+/// or `Not tainted` when no flag is set.
 pub fn taint(bits: u64) -> String {
-    let letters: String = [(1u64, 'P'), (2, 'F'), (1 << 7, 'D')]
+    const LETTERS: [(u64, char); 4] = [(1, 'P'), (2, 'F'), (4, 'S'), (1 << 7, 'D')];
+    if bits == 0 {
+        return "Not tainted".into();
+    }
+    let mut text: String = LETTERS
         .iter()
         .filter(|(b, _)| bits & b != 0)
         .map(|(_, l)| *l)
         .collect();
-    if letters.is_empty() {
-        "Not tainted".into()
-    } else {
-        format!("Tainted: {letters}")
+    let others = LETTERS.iter().fold(bits, |rest, (b, _)| rest & !b);
+    if others != 0 {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!("({others:#x})"));
     }
+    format!("Tainted: {text}")
 }
 
 /// modutils' `lsmod` header line.
@@ -75,6 +83,9 @@ mod tests {
         assert_eq!(taint(0), "Not tainted");
         assert_eq!(taint(1), "Tainted: P");
         assert_eq!(taint(1 | 128), "Tainted: PD");
+        assert_eq!(taint(4), "Tainted: S");
+        assert_eq!(taint(8), "Tainted: (0x8)");
+        assert_eq!(taint(2 | 0x300), "Tainted: F (0x300)");
     }
 
     #[test]

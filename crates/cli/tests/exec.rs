@@ -258,3 +258,51 @@ fn the_programs_taint_file_is_the_hosts() {
         "the machine is untouched"
     );
 }
+
+#[test]
+fn each_write_of_the_taint_file_is_stored_whole_even_at_exit() {
+    let d = Daemon::start("exec-taint-writes");
+    let taint_line = |d: &Daemon| d.ok(&["lsmod"]).lines().next().unwrap().to_string();
+    let run = |script: &str| {
+        let out = d.umod(&["exec", "--", "sh", "-c", script]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Written, then the program exits at once: the value is there.
+    run("echo 2 > /proc/sys/kernel/tainted");
+    assert!(taint_line(&d).ends_with("Tainted: F"), "{}", taint_line(&d));
+    // Each write replaces the value (2.4's integer sysctl), 0 included,
+    // through one descriptor or several.
+    run("echo 1 > /proc/sys/kernel/tainted; echo 4 > /proc/sys/kernel/tainted");
+    assert!(taint_line(&d).ends_with("Tainted: S"), "{}", taint_line(&d));
+    run("exec 3>/proc/sys/kernel/tainted; echo 1 >&3; echo 0 >&3");
+    assert!(
+        taint_line(&d).ends_with("Not tainted"),
+        "{}",
+        taint_line(&d)
+    );
+    run("echo 5 > /proc/sys/kernel/tainted");
+    // Opened to read and write, it reads the value.
+    assert_eq!(run("exec 3<>/proc/sys/kernel/tainted; cat <&3"), "5\n");
+    assert!(
+        taint_line(&d).ends_with("Tainted: PS"),
+        "{}",
+        taint_line(&d)
+    );
+    // The embedded host, likewise.
+    let out = Command::new(umod())
+        .args(["exec", "--embedded", "--", "sh", "-c"])
+        .arg("echo 1 > /proc/sys/kernel/tainted; echo 2 > /proc/sys/kernel/tainted; sleep 0.3; exec 3<>/proc/sys/kernel/tainted; cat <&3")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

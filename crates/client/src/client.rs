@@ -352,9 +352,22 @@ impl Client {
         bits: u64,
         on_behalf: Option<(u32, bool)>,
     ) -> Result<(), ClientError> {
+        self.write_taint(bits, true, on_behalf)
+    }
+
+    /// Stores `value` as the taint flags (a write of
+    /// /proc/sys/kernel/tainted), or with `add` adds it; the rest as
+    /// [`Client::add_taint`].
+    pub fn write_taint(
+        &mut self,
+        value: u64,
+        add: bool,
+        on_behalf: Option<(u32, bool)>,
+    ) -> Result<(), ClientError> {
         let (on_behalf_of, on_behalf_cap) = on_behalf.unwrap_or((0, false));
         self.request(&Request::AddTaint {
-            bits,
+            bits: value,
+            replace: !add,
             on_behalf_of,
             on_behalf_cap,
         })

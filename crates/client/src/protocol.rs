@@ -147,11 +147,15 @@ pub enum Request {
     },
     /// The daemon's state at a glance.
     Status,
-    /// Adds taint flags (a write to /proc/sys/kernel/tainted; 2.4's insmod
-    /// did it for proprietary and forced modules). Needs CAP_SYS_MODULE.
+    /// Adds taint flags (2.4's insmod did it for proprietary and forced
+    /// modules), or with `replace` stores them as the whole value (a
+    /// write to /proc/sys/kernel/tainted, a plain integer in 2.4). Needs
+    /// CAP_SYS_MODULE.
     AddTaint {
-        /// Flags to add.
+        /// Flags to add, or the value to store.
         bits: u64,
+        /// Store `bits` instead of adding them.
+        replace: bool,
         /// As in `Call`: the process the write is forwarded for, or 0.
         on_behalf_of: u32,
         /// As in `Call`: whether that process held CAP_SYS_MODULE, as the
@@ -581,6 +585,7 @@ mod tests {
             Request::Status,
             Request::AddTaint {
                 bits: 1,
+                replace: true,
                 on_behalf_of: 7,
                 on_behalf_cap: true,
             },

@@ -248,6 +248,7 @@ pub fn dispatch(host: &Host, who: &Requester<'_>, req: Request) -> Response {
         }
         Request::AddTaint {
             bits,
+            replace,
             on_behalf_of,
             on_behalf_cap,
         } => {
@@ -255,7 +256,11 @@ pub fn dispatch(host: &Host, who: &Requester<'_>, req: Request) -> Response {
             if !allowed {
                 return error(Errno::EPERM, "tainting the host needs CAP_SYS_MODULE");
             }
-            host.add_taint(bits);
+            if replace {
+                host.set_taint(bits);
+            } else {
+                host.add_taint(bits);
+            }
             Response::Text(format!("{}\n", host.taint()).into_bytes())
         }
         Request::Status => {

@@ -330,6 +330,13 @@ impl Host {
         self.shared.kernel.add_taint(bits)
     }
 
+    /// Stores `value` as the taint flags: what a write of
+    /// /proc/sys/kernel/tainted did in 2.4 (a plain integer sysctl,
+    /// writable by root, which could clear flags too).
+    pub fn set_taint(&self, value: u64) {
+        self.shared.kernel.set_taint(value)
+    }
+
     /// The whole `/proc/modules` text (complete at any size, as 2.4's
     /// seq_file made it; 2.4.0 cut it at one page).
     pub fn proc_modules(&self) -> Result<Vec<u8>, Errno> {

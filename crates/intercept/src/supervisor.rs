@@ -30,15 +30,21 @@ impl Backend {
     /// Call it before re-checking the notification: it reads the process's
     /// CAP_SYS_MODULE now, while `pid` still names the caller. Flags from a
     /// process without it are dropped, as the daemon refuses them.
-    fn taint_sink(&self, pid: u32) -> Box<dyn FnOnce(u64) + Send> {
+    /// Where the values process `pid` writes to /proc/sys/kernel/tainted
+    /// go: each is stored whole, as 2.4's integer sysctl stored it.
+    fn taint_sink(&self, pid: u32) -> Box<dyn FnMut(u64) + Send> {
         let privileged = || umod_client::caps::has(pid, umod_client::caps::CAP_SYS_MODULE);
         match self {
             Backend::Daemon(_, socket) => {
                 let privileged = privileged();
                 let socket = socket.clone();
-                Box::new(move |bits| {
-                    if let Ok(mut c) = umod_client::Client::connect(&socket) {
-                        let _ = c.add_taint(bits, Some((pid, privileged)));
+                let mut client = None;
+                Box::new(move |value| {
+                    if client.is_none() {
+                        client = umod_client::Client::connect(&socket).ok();
+                    }
+                    if let Some(c) = client.as_mut() {
+                        let _ = c.write_taint(value, false, Some((pid, privileged)));
                     }
                 })
             }
@@ -46,9 +52,9 @@ impl Backend {
                 let host = std::sync::Arc::clone(&e.host);
                 // The host's owner bounds the writer, as for calls.
                 let allowed = e.cap_sys_module() && privileged();
-                Box::new(move |bits| {
+                Box::new(move |value| {
                     if allowed {
-                        host.add_taint(bits);
+                        host.set_taint(value);
                     }
                 })
             }
@@ -237,6 +243,7 @@ fn serve(
     backend: &mut Backend,
 ) -> Result<i32, ExecError> {
     sys::install_wake_handler()?;
+    let mut helpers = Helpers::default();
     let exited = Arc::new(AtomicI32::new(RUNNING));
     let main = sys::this_thread();
     let watcher = {
@@ -261,7 +268,7 @@ fn serve(
         // An error is the watcher's interruption, or a target that died
         // between notifying and our receive: look again.
         if let Ok(n) = sys::notif_recv(listener) {
-            handle(listener, &n, config, backend);
+            handle(listener, &n, config, backend, &mut helpers);
         }
     };
     let _ = watcher.join();
@@ -270,43 +277,84 @@ fn serve(
         let (readable, hung_up) = sys::poll_in(listener.as_fd(), 50)?;
         if readable {
             if let Ok(n) = sys::notif_recv(listener) {
-                handle(listener, &n, config, backend);
+                handle(listener, &n, config, backend, &mut helpers);
             }
         } else if hung_up {
+            helpers.wait(HELPERS_LIMIT);
             return Ok(code);
         }
     }
 }
 
-/// `/proc/sys/kernel/tainted` is the host's: reading gives its flags;
-/// writing (as 2.4's insmod did for a proprietary or forced module) adds
-/// flags to the host, not to the machine. The program gets a memory file
-/// to read, or a pipe to write whose other end a helper thread drains.
-fn serve_tainted(listener: &OwnedFd, n: &sys::Notif, read_only: bool, backend: &mut Backend) {
+/// How long `umod exec` waits, when the program is gone, for what its
+/// writes of /proc/sys/kernel/tainted still have to deliver.
+const HELPERS_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Threads finishing what a program started through a descriptor the
+/// supervisor handed it (writes of /proc/sys/kernel/tainted): waited for
+/// before `umod exec` exits, so a program that writes and exits at once
+/// loses nothing.
+#[derive(Default)]
+struct Helpers(Vec<std::sync::mpsc::Receiver<()>>);
+
+impl Helpers {
+    fn spawn(&mut self, work: impl FnOnce() + Send + 'static) {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            work();
+            let _ = done.send(());
+        });
+        self.0.push(finished);
+    }
+
+    /// Waits for every helper, `limit` at most in all: a descriptor that a
+    /// child of the program still holds keeps its helper reading.
+    fn wait(self, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        for finished in self.0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let _ = finished.recv_timeout(left);
+        }
+    }
+}
+
+/// `/proc/sys/kernel/tainted` is the host's. Opened to read, the program
+/// gets a memory file with the flags. Opened to write (or read and
+/// write), it gets one end of a socket pair: reads give the flags, and
+/// each line it writes is stored whole as the flags (2.4's tainted was a
+/// plain integer sysctl: root's writes replaced it, 0 included), by a
+/// helper thread reading the other end.
+fn serve_tainted(
+    listener: &OwnedFd,
+    n: &sys::Notif,
+    read_only: bool,
+    backend: &mut Backend,
+    helpers: &mut Helpers,
+) {
+    let taint = match backend.request(Request::Status) {
+        Ok(Response::Status { taint, .. }) => taint,
+        _ => 0,
+    };
+    let text = format!("{taint}\n");
     let fd = if read_only {
-        let taint = match backend.request(Request::Status) {
-            Ok(Response::Status { taint, .. }) => taint,
-            _ => 0,
-        };
         sys::memfd_filled("umod-tainted", |f| {
-            std::io::Write::write_all(f, format!("{taint}\n").as_bytes())
+            std::io::Write::write_all(f, text.as_bytes())
         })
         .ok()
     } else {
-        match sys::pipe() {
-            Ok((reader, writer)) => {
-                let sink = backend.taint_sink(n.pid);
-                std::thread::spawn(move || {
-                    let mut text = String::new();
-                    let _ =
-                        std::io::Read::read_to_string(&mut std::fs::File::from(reader), &mut text);
-                    if let Ok(bits) = text.trim().parse::<u64>() {
-                        if bits != 0 {
-                            sink(bits);
+        match sys::half_duplex_pair(text.as_bytes()) {
+            Ok((ours, theirs)) => {
+                let mut sink = backend.taint_sink(n.pid);
+                helpers.spawn(move || {
+                    use std::io::BufRead;
+                    let lines = std::io::BufReader::new(std::fs::File::from(ours)).lines();
+                    for line in lines.map_while(Result::ok) {
+                        if let Ok(value) = line.trim().parse::<u64>() {
+                            sink(value);
                         }
                     }
                 });
-                Some(writer)
+                Some(theirs)
             }
             Err(_) => None,
         }
@@ -349,7 +397,13 @@ fn reply(listener: &OwnedFd, id: u64, ret: i64) {
     };
 }
 
-fn handle(listener: &OwnedFd, n: &sys::Notif, config: &ExecConfig, backend: &mut Backend) {
+fn handle(
+    listener: &OwnedFd,
+    n: &sys::Notif,
+    config: &ExecConfig,
+    backend: &mut Backend,
+    helpers: &mut Helpers,
+) {
     let args = n.data.args;
     let nr = n.data.nr;
     if config.null && raw::call_of(i64::from(nr)).is_some() {
@@ -410,7 +464,7 @@ fn handle(listener: &OwnedFd, n: &sys::Notif, config: &ExecConfig, backend: &mut
             let path = path.split(|&c| c == 0).next().unwrap_or_default();
             let read_only = flags as i32 & libc::O_ACCMODE == libc::O_RDONLY;
             if path == b"/proc/sys/kernel/tainted" {
-                serve_tainted(listener, n, read_only, backend);
+                serve_tainted(listener, n, read_only, backend, helpers);
                 return;
             }
             let view = match path {

@@ -355,7 +355,21 @@ pub fn wait(child: libc::pid_t) -> io::Result<i32> {
     }
 }
 
-/// A pipe: (read end, write end), close-on-exec.
-pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    Ok(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
+/// A connected socket pair (ours, theirs) where `theirs` reads `first`
+/// and then end of file, while what is written to `theirs` still arrives
+/// on `ours`: a file a program may read once and write.
+pub fn half_duplex_pair(first: &[u8]) -> io::Result<(OwnedFd, OwnedFd)> {
+    use rustix::net::{AddressFamily, Shutdown, SocketFlags, SocketType};
+    let (ours, theirs) = rustix::net::socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    let mut at = 0;
+    while at < first.len() {
+        at += rustix::io::write(&ours, &first[at..])?;
+    }
+    rustix::net::shutdown(&ours, Shutdown::Write)?;
+    Ok((ours, theirs))
 }

@@ -93,6 +93,11 @@ impl Kernel {
             .fetch_or(bits, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Sets the taint flags to `value`.
+    pub(crate) fn set_taint(&self, value: u64) {
+        self.taint.store(value, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The taint flags.
     pub fn taint(&self) -> u64 {
         self.taint.load(std::sync::atomic::Ordering::SeqCst)
