@@ -14,23 +14,11 @@ use umod_client::Client;
 
 #[test]
 fn callers_without_cap_sys_module_get_eperm() {
-    if !is_root() {
-        eprintln!("skipped: dropping to uid 65534 needs root, and this suite runs as another user");
-        return;
-    }
     let d = Daemon::start("eperm");
     d.ok(&["insmod", "hello.o"]);
-    let as_nobody = |args: &[&str]| {
-        Command::new(umod())
-            .arg("--socket")
-            .arg(&d.socket)
-            .args(args)
-            .current_dir(&d.dir)
-            .uid(65534)
-            .gid(65534)
-            .output()
-            .unwrap()
-    };
+    // Nobody, when root runs the tests; otherwise this user outside the
+    // daemon's user namespace (see `common::Mode`).
+    let as_nobody = |args: &[&str]| d.unprivileged_umod().args(args).output().unwrap();
     let out = as_nobody(&["insmod", "counter.o"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -60,57 +48,28 @@ fn callers_without_cap_sys_module_get_eperm() {
     );
 }
 
-/// Writes `data` to the file `path` with bare system calls (safe to use
-/// between fork and exec).
-fn write_file(path: &std::ffi::CStr, data: &[u8]) -> std::io::Result<()> {
-    // SAFETY: `path` is NUL-terminated and `data` valid for its length;
-    // the descriptor is ours and closed before returning.
-    unsafe {
-        let fd = libc::open(path.as_ptr(), libc::O_WRONLY);
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let n = libc::write(fd, data.as_ptr().cast(), data.len());
-        let err = std::io::Error::last_os_error();
-        libc::close(fd);
-        if n < 0 {
-            return Err(err);
-        }
-    }
-    Ok(())
-}
-
-/// Makes `cmd` run as uid/gid 65534 in a user namespace of its own where
-/// it is root: every capability there, which `capget` shows. Any user may
-/// do this where unprivileged user namespaces are allowed.
-fn as_nobody_in_own_user_namespace(cmd: &mut Command) -> &mut Command {
-    cmd.uid(65534).gid(65534);
-    // SAFETY: the closure runs in the forked child before exec and makes
-    // only async-signal-safe system calls on static data.
-    unsafe {
-        cmd.pre_exec(|| {
-            // Changing uid made the process undumpable, which leaves its
-            // /proc files to root; the maps below are written as 65534.
-            if libc::prctl(libc::PR_SET_DUMPABLE, 1) != 0 || libc::unshare(libc::CLONE_NEWUSER) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            write_file(c"/proc/self/setgroups", b"deny")?;
-            write_file(c"/proc/self/uid_map", b"0 65534 1")?;
-            write_file(c"/proc/self/gid_map", b"0 65534 1")
-        })
+/// Makes `cmd` run as root of a user namespace of its own, where it holds
+/// every capability, which `capget` shows: as nobody's namespace when root
+/// runs the tests, as this user's otherwise (a namespace that is not the
+/// daemon's either way). Any user may do this where unprivileged user
+/// namespaces are allowed.
+fn as_root_of_own_user_namespace(cmd: &mut Command) -> &mut Command {
+    if is_root() {
+        in_new_user_namespace(cmd.uid(65534).gid(65534), 65534, 65534)
+    } else {
+        in_new_user_namespace(
+            cmd,
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        )
     }
 }
 
 #[test]
 fn root_of_a_private_user_namespace_is_not_privileged() {
-    if !is_root() {
-        eprintln!("skipped: dropping to uid 65534 needs root, and this suite runs as another user");
-        return;
-    }
     let d = Daemon::start("userns");
     let run = |args: &[&str]| {
-        as_nobody_in_own_user_namespace(
+        as_root_of_own_user_namespace(
             Command::new(umod())
                 .arg("--socket")
                 .arg(&d.socket)
@@ -120,7 +79,7 @@ fn root_of_a_private_user_namespace_is_not_privileged() {
         .output()
     };
     // The namespace's root holds every capability, in its namespace.
-    let caps = match as_nobody_in_own_user_namespace(
+    let caps = match as_root_of_own_user_namespace(
         Command::new("sh").args(["-c", "grep CapEff /proc/self/status"]),
     )
     .output()

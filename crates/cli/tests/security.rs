@@ -2,8 +2,11 @@
 //! run for real: the real daemon, real unprivileged users (uid 65534 and
 //! spare uids from 20001), a setuid-root program, a reused pid, a module
 //! that never returns. See `docs/security.md` for the rules these hold.
-//! Every test needs root to become other users; without it each says so
-//! and passes without checking.
+//! Run by another user than root, each daemon is root of a user namespace
+//! of its own and the attacks that need privilege run as root there
+//! (`common::Mode`); the four attacks by other users, or by a setuid-root
+//! program, need root of the machine to become them: without it those
+//! say so and pass without checking.
 
 mod common;
 use common::attack::{as_user, attacker, rss};
@@ -25,7 +28,8 @@ fn skip_unless_root(what: &str) -> bool {
         return false;
     }
     eprintln!(
-        "skipped {what}: becoming other users needs root, and this suite runs as another user"
+        "skipped {what}: becoming other users needs root of the machine, and this suite runs \
+         as another user (in a user namespace that user is the only one)"
     );
     true
 }
@@ -121,7 +125,8 @@ fn a_setuid_exec_after_connecting_does_not_raise_privilege() {
         "{text}"
     );
     // The same request from root is served: the attack's frames are valid.
-    let out = Command::new(attacker())
+    let out = d
+        .command(attacker())
         .args(["create", sock(&d), "fine"])
         .output()
         .unwrap();
@@ -139,12 +144,10 @@ fn a_setuid_exec_after_connecting_does_not_raise_privilege() {
 
 #[test]
 fn only_the_process_that_connected_holds_its_privilege() {
-    if skip_unless_root("the inherited-socket attack") {
-        return;
-    }
     let d = Daemon::start("child-sends");
     // Root connects; a child (root too) sends on the inherited socket.
-    let out = Command::new(attacker())
+    let out = d
+        .command(attacker())
         .args(["child-sends", sock(&d), "cs"])
         .output()
         .unwrap();
@@ -201,11 +204,9 @@ fn a_reused_pid_does_not_lend_its_privilege() {
 
 #[test]
 fn a_caller_that_drops_cap_sys_module_is_refused_from_then_on() {
-    if skip_unless_root("the dropped-capability check") {
-        return;
-    }
     let d = Daemon::start("drop-cap");
-    let out = Command::new(attacker())
+    let out = d
+        .command(attacker())
         .args(["drop-cap", sock(&d), "dc"])
         .output()
         .unwrap();
@@ -223,11 +224,9 @@ fn a_caller_that_drops_cap_sys_module_is_refused_from_then_on() {
 
 #[test]
 fn entering_a_user_namespace_after_connecting_drops_privilege() {
-    if skip_unless_root("the user-namespace check") {
-        return;
-    }
     let d = Daemon::start("userns-later");
-    let out = Command::new(attacker())
+    let out = d
+        .command(attacker())
         .args(["userns-after-connect", sock(&d), "un"])
         .output()
         .unwrap();
@@ -421,9 +420,9 @@ fn a_spinning_module_is_stopped_and_the_daemon_stays_responsive() {
     let d = Daemon::start_with("spinner", &["--watchdog", "1"]);
     fixture_into(&d, "spinner");
     // An init that never returns, loaded the 2.4 way in the background.
-    let loader = Command::new(umod())
-        .args(["--socket", sock(&d), "insmod", "spinner.o", "spin_in=1"])
-        .current_dir(&d.dir)
+    let loader = d
+        .umod_command()
+        .args(["insmod", "spinner.o", "spin_in=1"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -482,23 +481,29 @@ fn sigterm_stops_the_daemon_whatever_its_modules_do() {
 
 #[test]
 fn proc_modes_and_host_addresses_are_honoured_per_caller() {
-    if skip_unless_root("the per-caller view checks") {
-        return;
-    }
     let d = Daemon::start("views");
     fixture_into(&d, "procmodes");
     fixture_into(&d, "crasher");
     d.ok(&["insmod", "procmodes.o"]);
-    let nobody = |args: &[&str]| {
-        let mut full = vec!["--socket", sock(&d)];
-        full.extend_from_slice(args);
-        as_user(65534, umod(), &full).output().unwrap()
-    };
-    let out = nobody(&["cat", "/proc/pm_secret"]);
+    // Nobody when root runs the tests; otherwise a caller the daemon sees
+    // as uid 0 without any capability in its namespace (`common::Mode`).
+    let nobody = |args: &[&str]| d.unprivileged_umod().args(args).output().unwrap();
+    // An entry of uid 1000's, mode 0400: only its owner, and a caller
+    // holding CAP_DAC_OVERRIDE, may read it.
+    let out = nobody(&["cat", "/proc/pm_owned"]);
     assert_eq!(
         stderr(&out),
-        "cat: /proc/pm_secret: EACCES (Permission denied)\n"
+        "cat: /proc/pm_owned: EACCES (Permission denied)\n"
     );
+    assert_eq!(d.ok(&["cat", "/proc/pm_owned"]), "owned\n");
+    if is_root() {
+        // Root's own 0400 entry, to another user.
+        let out = nobody(&["cat", "/proc/pm_secret"]);
+        assert_eq!(
+            stderr(&out),
+            "cat: /proc/pm_secret: EACCES (Permission denied)\n"
+        );
+    }
     assert_eq!(d.ok(&["cat", "/proc/pm_secret"]), "secret\n");
     assert_eq!(stdout(&nobody(&["cat", "/proc/pm_open"])), "open\n");
     // An oops at an address of the host's kind: root sees it, nobody
@@ -518,6 +523,10 @@ fn proc_modes_and_host_addresses_are_honoured_per_caller() {
 
 #[test]
 fn a_failed_insmod_leaves_nothing_behind() {
+    // This process's own clients create entries: they need privilege.
+    if rerun_as_namespace_root("a_failed_insmod_leaves_nothing_behind") {
+        return;
+    }
     let d = Daemon::start_with("debris", &["--max-request", "64K"]);
     // A module whose image cannot travel in one 64 KiB request.
     let src = d.dir.join("big.c");

@@ -219,10 +219,9 @@ fn multi_call_links() {
     std::os::unix::fs::symlink(umod(), &lsmod).unwrap();
     std::os::unix::fs::symlink(umod(), &insmod).unwrap();
     let run = |tool: &std::path::Path, args: &[&str]| {
-        std::process::Command::new(tool)
+        d.command(tool)
             .args(args)
             .env("UMOD_SOCKET", &d.socket)
-            .current_dir(&d.dir)
             .output()
             .unwrap()
     };
