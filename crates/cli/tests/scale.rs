@@ -6,17 +6,14 @@ mod common;
 use common::*;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
 
 const MODULES: usize = 5000;
 
 /// The requests a tool sent, as its debug log names them.
 fn requests(d: &Daemon, args: &[&str]) -> Vec<String> {
-    let out = Command::new(umod())
-        .arg("--socket")
-        .arg(&d.socket)
+    let out = d
+        .umod_command()
         .args(args)
-        .current_dir(&d.dir)
         .env("RUST_LOG", "umod_client=debug")
         .output()
         .unwrap();
@@ -102,9 +99,8 @@ fn five_thousand_modules_are_listed_whole_and_tools_do_not_scan() {
     assert!(all.lines().count() > MODULES && all.starts_with(ksyms.lines().next().unwrap()));
 
     // A program run under umod exec reads the same complete text.
-    let out = Command::new(umod())
-        .arg("--socket")
-        .arg(&d.socket)
+    let out = d
+        .umod_command()
         .args(["exec", "--", "cat", "/proc/modules"])
         .output()
         .unwrap();
