@@ -42,6 +42,45 @@ pub const FAILING: Example = example!("failing", "c");
 /// `rust_hello.rs`: a `#![no_std]` Rust module.
 pub const RUST_HELLO: Example = example!("rust_hello", "rs");
 
+/// `c_uses_rust.c`: a C module calling `rust_counter`'s exports.
+pub const C_USES_RUST: Example = example!("c_uses_rust", "c");
+
+// Modules written with the umod-module kit (as `umod new --rust` projects
+// are): the object the loader takes out of their `staticlib` archive.
+
+/// `rust_params.rs`: `params.c` with the kit.
+pub const RUST_PARAMS: Example = example!("rust_params", "rs");
+/// `rust_procfile.rs`: `procfile.c` with the kit (`/proc/umod_rust_hello`).
+pub const RUST_PROCFILE: Example = example!("rust_procfile", "rs");
+/// `rust_counter.rs`: `counter.c` with the kit.
+pub const RUST_COUNTER: Example = example!("rust_counter", "rs");
+/// `rust_counter_user.rs`: `counter_user.c` with the kit.
+pub const RUST_COUNTER_USER: Example = example!("rust_counter_user", "rs");
+/// `rust_ticker.rs`: `ticker.c` with the kit's `Timer`.
+pub const RUST_TICKER: Example = example!("rust_ticker", "rs");
+/// `rust_uses_c.rs`: a Rust module calling the C `counter`'s exports.
+pub const RUST_USES_C: Example = example!("rust_uses_c", "rs");
+/// `rust_panic.rs`: `alloc` over kmalloc, and a panic that is an oops.
+pub const RUST_PANIC: Example = example!("rust_panic", "rs");
+
+/// The kit modules, in an order they can be loaded in.
+pub const RUST_KIT: [Example; 7] = [
+    RUST_PARAMS,
+    RUST_PROCFILE,
+    RUST_COUNTER,
+    RUST_COUNTER_USER,
+    RUST_TICKER,
+    RUST_USES_C,
+    RUST_PANIC,
+];
+
+/// The `staticlib` archive a kit module was built as (`libNAME.a`), as
+/// `cargo build --release` leaves it in a module project.
+pub fn archive(ex: &Example) -> Option<Vec<u8>> {
+    let path = std::path::Path::new(env!("OUT_DIR")).join(format!("lib{}.a", ex.name));
+    std::fs::read(path).ok()
+}
+
 /// Every example, in an order they can be loaded in.
 pub const ALL: [Example; 8] = [
     HELLO,

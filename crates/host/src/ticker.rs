@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use crate::pin::{self, Hold};
 use crate::services::timers::{TIMER_DATA, TIMER_FUNCTION, TIMER_SIZE};
 use crate::services::{HZ, KERN_ERR, KERN_WARNING};
-use crate::state::Shared;
+use crate::state::{Shared, StateGuard};
+use crate::window::Mapping;
 
 /// The running threads; [`Ticker::stop`] ends them.
 #[derive(Debug)]
@@ -114,9 +115,22 @@ fn run_due_timers(sh: &Shared, now: u64) {
     let Ok(mut st) = sh.lock() else {
         return;
     };
-    let due = sh.kernel.timers().take_due(now);
     let w = sh.window.mapping();
+    // The timers due now, each dequeued and marked running together, so a
+    // module's del_timer_sync either finds it pending or waits for its
+    // function; one re-added by its own function runs at the next pass.
+    let due = sh.kernel.timers().due(now);
     for addr in due {
+        if sh.kernel.timers().start_if_due(addr, now) {
+            run_timer(sh, &mut st, w, addr);
+            sh.kernel.timers().finish_running();
+        }
+    }
+}
+
+/// Runs the dequeued timer at `addr`.
+fn run_timer(sh: &Shared, st: &mut StateGuard<'_>, w: &Mapping, addr: u64) {
+    {
         let Some(m) = st
             .modules
             .slot_containing(addr, TIMER_SIZE)
@@ -126,7 +140,7 @@ fn run_due_timers(sh: &Shared, now: u64) {
                 KERN_WARNING,
                 &format!("timer at {addr:#x} is not in a module; dropped"),
             );
-            continue;
+            return;
         };
         let mut word = [0u8; 8];
         w.read(addr + TIMER_FUNCTION, &mut word);
@@ -141,14 +155,14 @@ fn run_due_timers(sh: &Shared, now: u64) {
                 KERN_WARNING,
                 &format!("{name}: timer function {function:#x} is outside the module; dropped"),
             );
-            continue;
+            return;
         }
         let id = m.id;
         // A timer that faults or spins is gone: it was detached before
         // the call.
         let _ = pin::run(
             sh,
-            &mut st,
+            st,
             id,
             Hold::Pinned,
             "a timer",

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use umod_abi::image::{asm, ImageBuilder};
 use umod_abi::{Errno, QueryAnswer, MOD_RUNNING, QM_DEPS, QM_REFS, QM_SYMBOLS};
 use umod_examples::{
-    Example, COUNTER, COUNTER_USER, FAILING, HELLO, PARAMS, PROCFILE, RUST_HELLO, TICKER,
+    Example, COUNTER, COUNTER_USER, FAILING, HELLO, PARAMS, PROCFILE, RUST_COUNTER,
+    RUST_COUNTER_USER, RUST_HELLO, RUST_PARAMS, RUST_PROCFILE, RUST_TICKER, TICKER,
 };
 use umod_host::{Host, HostConfig, LoadOptions, LocalCalls, OneShotError};
 use umod_loader::insmod::{self, InsmodError};
@@ -64,36 +65,63 @@ fn hello_says_hello_and_goodbye() {
     }
 }
 
+/// A C example and its Rust twin (written with the umod-module kit): the
+/// same test drives both, and only the names differ.
+struct Twins {
+    c: Example,
+    rust: Example,
+}
+
+/// `text` with the C example's name swapped for the Rust one's, where `ex`
+/// is the Rust one.
+fn named(text: &str, c: &Example, ex: &Example) -> String {
+    text.replace(c.name, ex.name)
+}
+
 #[test]
 fn counter_pair_links_and_pins() {
-    for path in PATHS {
-        let host = host();
-        load(&host, path, &COUNTER, &[]).unwrap();
-        load(&host, path, &COUNTER_USER, &[]).unwrap();
-        assert_eq!(last_log(&host), "counter_user: counter is 42", "{path:?}");
-        assert_eq!(
-            host.query(Some("counter_user"), QM_DEPS).unwrap(),
-            QueryAnswer::Names(vec![b"counter".to_vec()])
-        );
-        assert_eq!(
-            host.query(Some("counter"), QM_REFS).unwrap(),
-            QueryAnswer::Names(vec![b"counter_user".to_vec()])
-        );
-        let QueryAnswer::Symbols(syms) = host.query(Some("counter"), QM_SYMBOLS).unwrap() else {
-            panic!()
-        };
-        let mut names: Vec<&[u8]> = syms.iter().map(|(_, n)| &n[..]).collect();
-        names.sort();
-        assert_eq!(names, [&b"counter_bump"[..], b"counter_value"]);
-        // counter_user exports nothing (EXPORT_NO_SYMBOLS).
-        assert_eq!(
-            host.query(Some("counter_user"), QM_SYMBOLS).unwrap(),
-            QueryAnswer::Symbols(vec![])
-        );
-        assert_eq!(host.delete(&root(), Some("counter")), Err(Errno::EBUSY));
-        host.delete(&root(), Some("counter_user")).unwrap();
-        host.delete(&root(), Some("counter")).unwrap();
-        assert_eq!(last_log(&host), "counter: final value 0");
+    let pairs = [
+        (COUNTER, COUNTER_USER, "counter_bump", "counter_value"),
+        (
+            RUST_COUNTER,
+            RUST_COUNTER_USER,
+            "rust_counter_bump",
+            "rust_counter_value",
+        ),
+    ];
+    for (counter, user, bump, value) in pairs {
+        for path in PATHS {
+            let host = host();
+            load(&host, path, &counter, &[]).unwrap();
+            load(&host, path, &user, &[]).unwrap();
+            let (c, u) = (counter.name, user.name);
+            assert_eq!(last_log(&host), format!("{u}: counter is 42"), "{path:?}");
+            assert_eq!(
+                host.query(Some(u), QM_DEPS).unwrap(),
+                QueryAnswer::Names(vec![c.as_bytes().to_vec()])
+            );
+            assert_eq!(
+                host.query(Some(c), QM_REFS).unwrap(),
+                QueryAnswer::Names(vec![u.as_bytes().to_vec()])
+            );
+            let QueryAnswer::Symbols(syms) = host.query(Some(c), QM_SYMBOLS).unwrap() else {
+                panic!()
+            };
+            let mut names: Vec<&[u8]> = syms.iter().map(|(_, n)| &n[..]).collect();
+            names.sort();
+            assert_eq!(names, [bump.as_bytes(), value.as_bytes()]);
+            // The user exports nothing (EXPORT_NO_SYMBOLS; the kit's empty
+            // __ksymtab).
+            assert_eq!(
+                host.query(Some(u), QM_SYMBOLS).unwrap(),
+                QueryAnswer::Symbols(vec![])
+            );
+            assert_eq!(host.delete(&root(), Some(c)), Err(Errno::EBUSY));
+            host.delete(&root(), Some(u)).unwrap();
+            assert_eq!(last_log(&host), format!("{u}: gave it back"));
+            host.delete(&root(), Some(c)).unwrap();
+            assert_eq!(last_log(&host), format!("{c}: final value 0"));
+        }
     }
 }
 
@@ -126,123 +154,135 @@ fn counter_user_alone_is_an_unresolved_symbol() {
 
 #[test]
 fn params_defaults_and_arguments() {
-    for path in PATHS {
-        let host = host();
-        load(&host, path, &PARAMS, &[]).unwrap();
-        assert_eq!(
-            last_log(&host),
-            "params: irq=5 ports=0x300,0,0,0 mode=auto label=none"
-        );
-        host.delete(&root(), Some("params")).unwrap();
-        let args = [
-            "irq=11",
-            "ports=0x10,020,3",
-            "mode=fast",
-            "label=exactly15chars!",
-        ];
-        load(&host, path, &PARAMS, &args).unwrap();
-        assert_eq!(
-            last_log(&host),
-            "params: irq=11 ports=0x10,0x10,0x3,0 mode=fast label=exactly15chars!"
-        );
-        host.delete(&root(), Some("params")).unwrap();
+    let twins = Twins {
+        c: PARAMS,
+        rust: RUST_PARAMS,
+    };
+    for ex in [twins.c, twins.rust] {
+        let name = |t: &str| named(t, &twins.c, &ex);
+        for path in PATHS {
+            let host = host();
+            load(&host, path, &ex, &[]).unwrap();
+            assert_eq!(
+                last_log(&host),
+                name("params: irq=5 ports=0x300,0,0,0 mode=auto label=none")
+            );
+            host.delete(&root(), Some(ex.name)).unwrap();
+            let args = [
+                "irq=11",
+                "ports=0x10,020,3",
+                "mode=fast",
+                "label=exactly15chars!",
+            ];
+            load(&host, path, &ex, &args).unwrap();
+            assert_eq!(
+                last_log(&host),
+                name("params: irq=11 ports=0x10,0x10,0x3,0 mode=fast label=exactly15chars!"),
+                "{path:?}"
+            );
+            host.delete(&root(), Some(ex.name)).unwrap();
+        }
     }
 }
 
 #[test]
 fn bad_parameters_are_refused_and_leave_nothing() {
-    let host = host();
-    let before = snap(&host);
-    let cases: [(&str, &str); 6] = [
-        (
-            "nosuch=1",
-            "parameter nosuch: unknown parameter (the module declares no such MODULE_PARM)",
-        ),
-        ("irq=abc", "parameter irq: `abc` is not a number"),
-        (
-            "irq=99999999999",
-            "parameter irq: 99999999999 does not fit a int",
-        ),
-        (
-            "ports=1,2,3,4,5",
-            "parameter ports: 5 value(s) given, the module takes 1-4",
-        ),
-        (
-            "label=sixteen_chars_xx",
-            "parameter label: string `sixteen_chars_xx` is too long (at most 15 characters)",
-        ),
-        ("irq", "parameter irq: expected name=value"),
-    ];
-    for (arg, message) in cases {
-        let module = ModuleObject::parse("params", PARAMS.object).unwrap();
-        let mut calls = LocalCalls::new(&host, root());
-        let err = insmod::insmod(
-            &mut calls,
-            &module,
-            &[arg.to_string()],
-            &LinkOptions::default(),
-        )
-        .unwrap_err();
-        assert_eq!(err.to_string(), message);
-        assert!(matches!(
-            err,
-            InsmodError::Load(LoadError::BadParameter { .. })
-        ));
-        assert_eq!(
-            load(&host, Path::OneShot, &PARAMS, &[arg]),
-            Err(Errno::EINVAL)
-        );
-        assert_eq!(snap(&host), before, "{arg}");
+    for ex in [PARAMS, RUST_PARAMS] {
+        let host = host();
+        let before = snap(&host);
+        let cases: [(&str, &str); 6] = [
+            (
+                "nosuch=1",
+                "parameter nosuch: unknown parameter (the module declares no such MODULE_PARM)",
+            ),
+            ("irq=abc", "parameter irq: `abc` is not a number"),
+            (
+                "irq=99999999999",
+                "parameter irq: 99999999999 does not fit a int",
+            ),
+            (
+                "ports=1,2,3,4,5",
+                "parameter ports: 5 value(s) given, the module takes 1-4",
+            ),
+            (
+                "label=sixteen_chars_xx",
+                "parameter label: string `sixteen_chars_xx` is too long (at most 15 characters)",
+            ),
+            ("irq", "parameter irq: expected name=value"),
+        ];
+        for (arg, message) in cases {
+            let module = ModuleObject::parse(ex.name, ex.object).unwrap();
+            let mut calls = LocalCalls::new(&host, root());
+            let err = insmod::insmod(
+                &mut calls,
+                &module,
+                &[arg.to_string()],
+                &LinkOptions::default(),
+            )
+            .unwrap_err();
+            assert_eq!(err.to_string(), message);
+            assert!(matches!(
+                err,
+                InsmodError::Load(LoadError::BadParameter { .. })
+            ));
+            assert_eq!(load(&host, Path::OneShot, &ex, &[arg]), Err(Errno::EINVAL));
+            assert_eq!(snap(&host), before, "{arg}");
+        }
     }
 }
 
 #[test]
 fn proc_entry_is_read_through_the_module() {
-    for path in PATHS {
-        let host = host();
-        load(&host, path, &PROCFILE, &[]).unwrap();
-        assert_eq!(host.proc_entries(), ["umod_hello"]);
-        let first = String::from_utf8(host.read_proc("umod_hello").unwrap()).unwrap();
-        assert!(
-            first.starts_with("Hello from procfile: read 1 at jiffies "),
-            "{first}"
-        );
-        let second = String::from_utf8(host.read_proc("umod_hello").unwrap()).unwrap();
-        assert!(second.starts_with("Hello from procfile: read 2 at jiffies "));
-        assert_eq!(host.read_proc("nosuch"), Err(Errno::ENOENT));
-        host.delete(&root(), Some("procfile")).unwrap();
-        assert!(host.proc_entries().is_empty());
-        assert_eq!(host.read_proc("umod_hello"), Err(Errno::ENOENT));
+    for (ex, entry) in [(PROCFILE, "umod_hello"), (RUST_PROCFILE, "umod_rust_hello")] {
+        for path in PATHS {
+            let host = host();
+            load(&host, path, &ex, &[]).unwrap();
+            assert_eq!(host.proc_entries(), [entry]);
+            let first = String::from_utf8(host.read_proc(entry).unwrap()).unwrap();
+            let from = format!("Hello from {}: read ", ex.name);
+            assert!(
+                first.starts_with(&format!("{from}1 at jiffies ")) && first.ends_with('\n'),
+                "{first}"
+            );
+            let second = String::from_utf8(host.read_proc(entry).unwrap()).unwrap();
+            assert!(second.starts_with(&format!("{from}2 at jiffies ")));
+            assert_eq!(host.read_proc("nosuch"), Err(Errno::ENOENT));
+            host.delete(&root(), Some(ex.name)).unwrap();
+            assert!(host.proc_entries().is_empty());
+            assert_eq!(host.read_proc(entry), Err(Errno::ENOENT));
+        }
     }
 }
 
 #[test]
 fn timer_fires_on_the_host_clock_until_removed() {
-    for path in PATHS {
-        let host = host();
-        let addr = load(&host, path, &TICKER, &[]).unwrap();
-        let QueryAnswer::Symbols(syms) = host.query(Some("ticker"), QM_SYMBOLS).unwrap() else {
-            panic!()
-        };
-        let ticks_at = syms
-            .iter()
-            .find(|(_, n)| n == b"ticks")
-            .expect("ticks is exported")
-            .0;
-        assert!(ticks_at > addr);
-        let ticks = || {
-            let b = host.read_memory(ticks_at, 4).unwrap().unwrap();
-            i32::from_le_bytes(b.try_into().unwrap())
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while ticks() < 3 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
+    for (ex, counter) in [(TICKER, "ticks"), (RUST_TICKER, "rust_ticks")] {
+        for path in PATHS {
+            let host = host();
+            let addr = load(&host, path, &ex, &[]).unwrap();
+            let QueryAnswer::Symbols(syms) = host.query(Some(ex.name), QM_SYMBOLS).unwrap() else {
+                panic!()
+            };
+            let ticks_at = syms
+                .iter()
+                .find(|(_, n)| n == counter.as_bytes())
+                .expect("ticks is exported")
+                .0;
+            assert!(ticks_at > addr);
+            let ticks = || {
+                let b = host.read_memory(ticks_at, 4).unwrap().unwrap();
+                i32::from_le_bytes(b.try_into().unwrap())
+            };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while ticks() < 3 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert!(ticks() >= 3, "the timer fired {} times in 10 s", ticks());
+            assert_eq!(host.pending_timers(), 1);
+            host.delete(&root(), Some(ex.name)).unwrap();
+            assert_eq!(host.pending_timers(), 0);
+            assert!(last_log(&host).starts_with(&format!("{}: stopped after ", ex.name)));
         }
-        assert!(ticks() >= 3, "the timer fired {} times in 10 s", ticks());
-        assert_eq!(host.pending_timers(), 1);
-        host.delete(&root(), Some("ticker")).unwrap();
-        assert_eq!(host.pending_timers(), 0);
-        assert!(last_log(&host).starts_with("ticker: stopped after "));
     }
 }
 

@@ -15,6 +15,9 @@ pub enum LoadError {
     /// An object for another machine.
     #[error("wrong machine {0} (need EM_X86_64, 62)")]
     WrongMachine(u16),
+    /// An archive that does not hold one module object.
+    #[error("not a module archive: {0}")]
+    Archive(String),
     /// Not a relocatable object.
     #[error("wrong ELF type {0} (need ET_REL, a relocatable object built with -c)")]
     WrongType(u16),

@@ -280,9 +280,16 @@ pub fn layout_in(
             return Err(LoadError::WritableCode(object.sections[i].name.to_string()));
         }
     }
+    // Sections of one name sort together in their class, so that the
+    // `__ksymtab` pieces rustc writes form one table.
     order.sort_by_key(|&i| {
         let s = &object.sections[i];
-        (is_init(s), group_of(i), std::cmp::Reverse(priority(s)))
+        (
+            is_init(s),
+            group_of(i),
+            std::cmp::Reverse(priority(s)),
+            s.name != "__ksymtab",
+        )
     });
 
     let mut c = Cursor {
@@ -383,11 +390,13 @@ fn refill<T>(mut v: Vec<Option<T>>, n: usize) -> Vec<Option<T>> {
     v
 }
 
-/// The `__ksymtab` section as the object has it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The `__ksymtab` section(s) as the object has them.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExportTable {
-    /// A loaded `__ksymtab`: its entries are the exports.
-    Section(usize),
+    /// Loaded, non-empty `__ksymtab` sections, in object order: their
+    /// entries are the exports (gcc writes one section; rustc one per
+    /// entry, which the layout places side by side).
+    Sections(Vec<usize>),
     /// An empty, unloaded `__ksymtab` (`EXPORT_NO_SYMBOLS`): none.
     Nothing,
     /// No `__ksymtab`: every global symbol of a loaded section.
@@ -396,12 +405,18 @@ pub enum ExportTable {
 
 /// Decides how exports are found.
 pub fn export_table(object: &Object<'_>) -> ExportTable {
-    match object.section_index("__ksymtab") {
-        Some(i) if is_loaded(&object.sections[i]) && object.sections[i].size > 0 => {
-            ExportTable::Section(i)
-        }
-        Some(_) => ExportTable::Nothing,
-        None => ExportTable::AllGlobals,
+    let tables: Vec<usize> = (0..object.sections.len())
+        .filter(|&i| object.sections[i].name == "__ksymtab")
+        .collect();
+    let loaded: Vec<usize> = tables
+        .iter()
+        .copied()
+        .filter(|&i| is_loaded(&object.sections[i]) && object.sections[i].size > 0)
+        .collect();
+    match (tables.is_empty(), loaded.is_empty()) {
+        (true, _) => ExportTable::AllGlobals,
+        (false, true) => ExportTable::Nothing,
+        (false, false) => ExportTable::Sections(loaded),
     }
 }
 

@@ -15,6 +15,7 @@
 #![warn(clippy::cast_possible_truncation)]
 #![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 
+pub mod archive;
 pub mod elf;
 pub mod error;
 pub mod insmod;
@@ -46,8 +47,13 @@ pub struct ModuleObject<'data> {
 }
 
 impl<'data> ModuleObject<'data> {
-    /// Parses `data` as the module `name`.
+    /// Parses `data` as the module `name`: a relocatable object, or an
+    /// archive holding one (a Rust module's `staticlib`, see [`archive`]).
     pub fn parse(name: &str, data: &'data [u8]) -> Result<ModuleObject<'data>, LoadError> {
+        let data = match archive::is_archive(data) {
+            true => archive::module_member(data)?,
+            false => data,
+        };
         let object = Object::parse(data)?;
         // Compilers may emit several `.modinfo` sections (rustc: one per
         // static); together they are the module's information.
@@ -128,7 +134,7 @@ impl<'data> ModuleObject<'data> {
                 .into_iter()
                 .map(|i| self.object.symbols[i].display_name())
                 .collect(),
-            layout::ExportTable::Section(_) => match self.object.section_index(".kstrtab") {
+            layout::ExportTable::Sections(pieces) => match self.object.section_index(".kstrtab") {
                 Some(k) => self.object.sections[k]
                     .data
                     .split(|&b| b == 0)
@@ -138,7 +144,18 @@ impl<'data> ModuleObject<'data> {
                         String::from_utf8_lossy(n).into_owned()
                     })
                     .collect(),
-                None => Vec::new(),
+                // No string section (rustc keeps each name apart): what
+                // each entry's value points at.
+                None => self
+                    .object
+                    .relocations
+                    .iter()
+                    .filter(|r| pieces.contains(&r.target))
+                    .flat_map(|r| r.entries())
+                    .filter(|e| e.offset % 16 == 0)
+                    .filter_map(|e| self.object.symbols.get(e.sym as usize))
+                    .map(|s| s.display_name())
+                    .collect(),
             },
         }
     }

@@ -405,20 +405,45 @@ impl<'a> Plan<'a> {
         umod_abi::archdata::encode(&self.layout.segments)
     }
 
+    /// Where the `__ksymtab` pieces lie, as one table: (offset, bytes).
+    /// The layout places them side by side; pieces it could not (other
+    /// flags, or sizes not whole entries) are refused by name.
+    fn ksymtab_extent(&self, pieces: &[usize]) -> Result<(u64, u64), LoadError> {
+        let l = &self.layout;
+        let mut placed: Vec<(u64, u64)> = pieces
+            .iter()
+            .map(|&i| (l.sections[i].expect("loaded"), self.object.sections[i].size))
+            .collect();
+        placed.sort_unstable();
+        let (start, _) = placed[0];
+        let mut end = start;
+        for (at, size) in placed {
+            if at != end || size % ModuleSymbol::SIZE as u64 != 0 {
+                return Err(crate::error::bad_section(
+                    "__ksymtab",
+                    "its pieces do not form one table of whole entries",
+                ));
+            }
+            end = at + size;
+        }
+        Ok((start, end - start))
+    }
+
     fn header(&self, base: u64) -> Result<ModuleHeader, LoadError> {
         let l = &self.layout;
-        let (syms, nsyms) = match self.exports {
-            ExportTable::Section(i) => (
-                base + l.sections[i].expect("loaded"),
-                u32::try_from(self.object.sections[i].size / ModuleSymbol::SIZE as u64).map_err(
-                    |_| {
+        let (syms, nsyms) = match &self.exports {
+            ExportTable::Sections(pieces) => {
+                let (start, bytes) = self.ksymtab_extent(pieces)?;
+                (
+                    base + start,
+                    u32::try_from(bytes / ModuleSymbol::SIZE as u64).map_err(|_| {
                         crate::error::bad_section(
                             "__ksymtab",
                             "more entries than a module may export",
                         )
-                    },
-                )?,
-            ),
+                    })?,
+                )
+            }
             ExportTable::Nothing => (0, 0),
             ExportTable::AllGlobals => match l.ksymtab {
                 Some((at, n)) => (

@@ -22,6 +22,8 @@ extern int del_timer(struct timer_list *timer);
 extern int mod_timer(struct timer_list *timer, unsigned long expires);
 extern int timer_pending(const struct timer_list *timer);
 
-#define del_timer_sync(t) del_timer(t)
+/* del_timer, then waits for the timer's function if it runs on another
+ * thread (2.4's SMP version): after it, the struct may be freed. */
+extern int del_timer_sync(struct timer_list *timer);
 
 #endif

@@ -48,6 +48,7 @@ extern "C" {
     fn umod_init_timer(t: *mut c_void);
     fn umod_add_timer(t: *mut c_void);
     fn umod_del_timer(t: *mut c_void) -> c_int;
+    fn umod_del_timer_sync(t: *mut c_void) -> c_int;
     fn umod_mod_timer(t: *mut c_void, expires: c_ulong) -> c_int;
     fn umod_timer_pending(t: *const c_void) -> c_int;
     fn umod_create_proc_read_entry(
@@ -60,10 +61,30 @@ extern "C" {
     fn umod_remove_proc_entry(name: *const c_char, parent: *mut c_void);
 }
 
+// The compiler's run-time routines for 128-bit integers and their float
+// conversions: code built by gcc or rustc calls them by these names (as
+// 2.4's x86 modules called libgcc's `__udivdi3`, which 2.4 linked into
+// the kernel). The host's own copies, from the compiler's runtime.
+entry_points!(
+    __udivti3,
+    __umodti3,
+    __divti3,
+    __modti3,
+    __muloti4,
+    __floattidf,
+    __floattisf,
+    __floatuntidf,
+    __floatuntisf,
+    __fixdfti,
+    __fixsfti,
+    __fixunsdfti,
+    __fixunssfti,
+);
+
 /// Exported kernel functions: (name, address of the implementation).
-/// Each is a C entry point that starts with a preemption point (see
-/// `exec/guard.c`), so the watchdog can stop module code that spends its
-/// time in them.
+/// Each service is a C entry point that starts with a preemption point
+/// (see `exec/guard.c`), so the watchdog can stop module code that spends
+/// its time in them; the compiler's routines end there, being short.
 pub fn functions() -> Vec<(&'static str, usize)> {
     vec![
         ("printk", umod_printk as *const () as usize),
@@ -75,6 +96,8 @@ pub fn functions() -> Vec<(&'static str, usize)> {
         ("memmove", umod_memmove as *const () as usize),
         ("memset", umod_memset as *const () as usize),
         ("memcmp", umod_memcmp as *const () as usize),
+        // What rustc calls to compare bytes for equality; memcmp answers it.
+        ("bcmp", umod_memcmp as *const () as usize),
         ("strlen", umod_strlen as *const () as usize),
         ("strnlen", umod_strnlen as *const () as usize),
         ("strcmp", umod_strcmp as *const () as usize),
@@ -93,6 +116,7 @@ pub fn functions() -> Vec<(&'static str, usize)> {
         ("init_timer", umod_init_timer as *const () as usize),
         ("add_timer", umod_add_timer as *const () as usize),
         ("del_timer", umod_del_timer as *const () as usize),
+        ("del_timer_sync", umod_del_timer_sync as *const () as usize),
         ("mod_timer", umod_mod_timer as *const () as usize),
         ("timer_pending", umod_timer_pending as *const () as usize),
         (
@@ -103,6 +127,20 @@ pub fn functions() -> Vec<(&'static str, usize)> {
             "remove_proc_entry",
             umod_remove_proc_entry as *const () as usize,
         ),
+        // Pure computation, short: no preemption point needed.
+        ("__udivti3", __udivti3 as *const () as usize),
+        ("__umodti3", __umodti3 as *const () as usize),
+        ("__divti3", __divti3 as *const () as usize),
+        ("__modti3", __modti3 as *const () as usize),
+        ("__muloti4", __muloti4 as *const () as usize),
+        ("__floattidf", __floattidf as *const () as usize),
+        ("__floattisf", __floattisf as *const () as usize),
+        ("__floatuntidf", __floatuntidf as *const () as usize),
+        ("__floatuntisf", __floatuntisf as *const () as usize),
+        ("__fixdfti", __fixdfti as *const () as usize),
+        ("__fixsfti", __fixsfti as *const () as usize),
+        ("__fixunsdfti", __fixunsdfti as *const () as usize),
+        ("__fixunssfti", __fixunssfti as *const () as usize),
     ]
 }
 

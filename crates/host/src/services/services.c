@@ -18,6 +18,7 @@ extern void umod_printk_emit(const char *text, size_t len);
 /* In timers.rs and mod.rs. */
 extern void umod_timer_add(unsigned long timer, unsigned long expires);
 extern int umod_timer_del(unsigned long timer);
+extern int umod_timer_del_sync(unsigned long timer);
 extern unsigned long umod_proc_create(const char *name, size_t len, unsigned int mode, unsigned long read_proc,
 				      unsigned long data);
 extern void umod_proc_remove(const char *name, size_t len);
@@ -48,6 +49,14 @@ int umod_del_timer(struct umod_timer_list *t)
 {
 	PREEMPT_POINT();
 	int was_pending = umod_timer_del((unsigned long)t);
+	t->next = t->prev = 0;
+	return was_pending;
+}
+
+int umod_del_timer_sync(struct umod_timer_list *t)
+{
+	PREEMPT_POINT();
+	int was_pending = umod_timer_del_sync((unsigned long)t);
 	t->next = t->prev = 0;
 	return was_pending;
 }
