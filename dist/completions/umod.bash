@@ -58,6 +58,9 @@ _umod() {
             umod,modprobe)
                 cmd="umod__subcmd__modprobe"
                 ;;
+            umod,new)
+                cmd="umod__subcmd__new"
+                ;;
             umod,rmmod)
                 cmd="umod__subcmd__rmmod"
                 ;;
@@ -106,6 +109,9 @@ _umod() {
             umod__subcmd__help,modprobe)
                 cmd="umod__subcmd__help__subcmd__modprobe"
                 ;;
+            umod__subcmd__help,new)
+                cmd="umod__subcmd__help__subcmd__new"
+                ;;
             umod__subcmd__help,rmmod)
                 cmd="umod__subcmd__help__subcmd__rmmod"
                 ;;
@@ -119,7 +125,7 @@ _umod() {
 
     case "${cmd}" in
         umod)
-            opts="-h -V --socket --help --version demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg cat cflags completions manpages exec help"
+            opts="-h -V --socket --help --version demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg cat cflags completions manpages new exec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,7 +285,7 @@ _umod() {
             return 0
             ;;
         umod__subcmd__help)
-            opts="demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg cat cflags completions manpages exec help"
+            opts="demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg cat cflags completions manpages new exec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -488,6 +494,20 @@ _umod() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        umod__subcmd__help__subcmd__new)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         umod__subcmd__help__subcmd__rmmod)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -634,6 +654,28 @@ _umod() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        umod__subcmd__new)
+            opts="-h --rust --c --dir --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -220,6 +220,23 @@ enum Command {
         /// The directory (made if missing).
         dir: PathBuf,
     },
+    /// Start a module project: a Rust crate with the umod-module kit (the
+    /// default), or a C file and a Makefile.
+    ///
+    /// Example: umod new hello && cd hello && cargo build --release
+    New {
+        /// A Rust project (the default).
+        #[arg(long, conflicts_with = "c")]
+        rust: bool,
+        /// A C project.
+        #[arg(long)]
+        c: bool,
+        /// Where to make it.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// The module's name (and its directory's).
+        name: String,
+    },
     /// Run an unmodified program whose module syscalls (174-178) umod serves.
     ///
     /// Example: umod exec --embedded --uname-release 2.4.32 -- ./old-insmod hello.o
@@ -280,6 +297,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Cflags { kit_dir } => {
             commands::cflags::run(kit_dir.as_deref()).map_err(Failure::new)
+        }
+        Command::New {
+            rust: _,
+            c,
+            dir,
+            name,
+        } => {
+            let language = match c {
+                true => commands::new::Language::C,
+                false => commands::new::Language::Rust,
+            };
+            let made = commands::new::run(&name, language, &dir).map_err(Failure::new)?;
+            let shown = made.display();
+            match language {
+                commands::new::Language::Rust => println!(
+                    "made {shown}: `cargo build --release` there, then \
+                     `umod insmod {shown}/target/release/lib{name}.a`"
+                ),
+                commands::new::Language::C => {
+                    println!("made {shown}: `make` there, then `umod insmod {shown}/{name}.o`")
+                }
+            }
+            Ok(())
         }
         Command::Modinfo { field, file } => {
             commands::modinfo::run(&file, field.as_deref()).map_err(Failure::new)

@@ -62,7 +62,10 @@ fn a_rust_module_allocates_and_frees_through_kmalloc() {
 fn a_panic_is_an_oops_of_the_module() {
     let host = host();
     let before = snap(&host);
-    assert_eq!(one_shot(&host, &RUST_PANIC, &["panic=1"]), Err(Errno::EFAULT));
+    assert_eq!(
+        one_shot(&host, &RUST_PANIC, &["panic=1"]),
+        Err(Errno::EFAULT)
+    );
     let log = log_text(&host);
     assert!(
         log.contains("<0>Kernel BUG: panicked at ") && log.contains("rust_panic: asked to"),
@@ -94,7 +97,10 @@ fn a_rust_module_exports_what_export_says_and_nothing_else() {
     assert_eq!(exported, ["rust_counter_bump", "rust_counter_value"]);
     let params = ModuleObject::parse("rust_params", RUST_PARAMS.object).unwrap();
     assert_eq!(params.modinfo.get("license"), Some("GPL"));
-    assert_eq!(params.modinfo.get("description"), Some("Shows its parameters"));
+    assert_eq!(
+        params.modinfo.get("description"),
+        Some("Shows its parameters")
+    );
     assert!(params.exported_symbols().is_empty());
 }
 
@@ -156,7 +162,9 @@ fn archives_that_hold_no_module_or_several_are_refused_by_what_they_hold() {
     let err = ModuleObject::parse("none", &none).unwrap_err().to_string();
     assert!(err.starts_with("not a module archive: "), "{err}");
     assert_eq!(
-        ModuleObject::parse("x", b"!<arch>\ngarbage").unwrap_err().errno(),
+        ModuleObject::parse("x", b"!<arch>\ngarbage")
+            .unwrap_err()
+            .errno(),
         Errno::ENOEXEC
     );
 }

@@ -5,12 +5,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The headers, built into the crate (see `build.rs`).
+/// The headers and the Rust kit's sources, built into the crate (see
+/// `build.rs`).
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/kit_files.rs"));
 }
 
-pub use embedded::FILES;
+pub use embedded::{FILES, RUST_FILES};
 
 /// The kit's include directory in the source tree (`kit/include`): for
 /// builds and tests inside the checkout. An installed binary unpacks

@@ -162,9 +162,14 @@ impl<'data> ModuleObject<'data> {
 }
 
 /// The module name for an object file: its file name up to the first `.`
-/// (`/lib/modules/hello.o` → `hello`).
+/// (`/lib/modules/hello.o` → `hello`); for a Rust module's static library,
+/// without cargo's `lib` prefix (`target/release/libhello.a` → `hello`).
 pub fn module_name_from_path(path: &str) -> String {
     let file = path.rsplit('/').next().unwrap_or(path);
+    let file = match file.strip_suffix(".a") {
+        Some(stem) => stem.strip_prefix("lib").unwrap_or(stem),
+        None => file,
+    };
     file.split('.').next().unwrap_or(file).to_string()
 }
 
@@ -174,6 +179,11 @@ mod tests {
     fn names_from_paths() {
         assert_eq!(super::module_name_from_path("/a/b/hello.o"), "hello");
         assert_eq!(super::module_name_from_path("multi.part.o"), "multi");
+        assert_eq!(
+            super::module_name_from_path("target/release/libhello.a"),
+            "hello"
+        );
+        assert_eq!(super::module_name_from_path("other.a"), "other");
         assert_eq!(super::module_name_from_path("plain"), "plain");
     }
 }

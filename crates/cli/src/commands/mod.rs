@@ -7,6 +7,7 @@ pub mod docs;
 pub mod exec;
 pub mod insmod;
 pub mod modinfo;
+pub mod new;
 pub mod rmmod;
 pub mod serve;
 pub mod views;
