@@ -3,7 +3,6 @@
 #![no_std]
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicU32, Ordering};
 
 use umod_module::prelude::*;
 use umod_module::proc::Page;
@@ -15,10 +14,15 @@ module! {
     description: "Registers /proc/umod_rust_hello",
 }
 
-static READS: AtomicU32 = AtomicU32::new(0);
+/// Reads so far: readers on several threads count under the lock.
+static READS: SpinLock<u32> = SpinLock::new(0);
 
 fn hello(page: &mut Page<'_>) -> Result {
-    let reads = READS.fetch_add(1, Ordering::SeqCst) + 1;
+    let reads = {
+        let mut reads = READS.lock();
+        *reads += 1;
+        *reads
+    };
     let _ = writeln!(page, "Hello from rust_procfile: read {reads} at jiffies {}", jiffies());
     Ok(())
 }

@@ -20,7 +20,7 @@
 //! - a panic prints its message at `KERN_EMERG` and stops the module with
 //!   an invalid instruction: the host reports an oops, as for a fault;
 //! - [`timer::Timer`] and [`proc::ProcEntry`], registrations undone when
-//!   dropped;
+//!   dropped, and [`sync::SpinLock`] between a timer and the rest;
 //! - [`export!`] puts a function or static in `__ksymtab` for other
 //!   modules, C or Rust; another module's exports are plain `extern "C"`
 //!   declarations.
@@ -41,6 +41,7 @@ pub mod panic;
 pub mod param;
 pub mod print;
 pub mod proc;
+pub mod sync;
 pub mod time;
 pub mod timer;
 
@@ -52,6 +53,7 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::module::Module;
     pub use crate::proc::ProcEntry;
+    pub use crate::sync::SpinLock;
     pub use crate::timer::Timer;
     pub use crate::{
         export, module, params, pr_alert, pr_debug, pr_err, pr_info, pr_notice, pr_warn,
