@@ -50,34 +50,40 @@ fn main() {
                 let rlib = kit_rlib.get_or_insert_with(|| build_kit(&out));
                 build_kit_module(&src, &stem, rlib, &out);
             }
-            Some("rs") => {
-                let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-                run(
-                    Command::new(rustc)
-                        .args(["--edition", "2021", "--crate-type", "lib", "--emit=obj"])
-                        .args([
-                            "-C",
-                            "opt-level=2",
-                            "-C",
-                            "panic=abort",
-                            "-C",
-                            "debuginfo=0",
-                        ])
-                        .arg("--crate-name")
-                        .arg(&stem)
-                        .arg(&src)
-                        .arg("-o")
-                        .arg(&obj),
-                    &stem,
-                )
-            }
+            Some("rs") => run(
+                rustc("lib", &stem)
+                    .arg("--emit=obj")
+                    .arg(&src)
+                    .arg("-o")
+                    .arg(&obj),
+                &stem,
+            ),
             _ => continue,
         }
     }
 }
 
-fn rustc() -> Command {
-    Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+/// rustc for a crate of `crate_type` named `name`, as module projects
+/// build (optimized, no unwinding, no debug information).
+fn rustc(crate_type: &str, name: &str) -> Command {
+    let mut cmd = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()));
+    cmd.args([
+        "--edition",
+        "2021",
+        "--crate-type",
+        crate_type,
+        "--crate-name",
+        name,
+    ])
+    .args([
+        "-C",
+        "opt-level=2",
+        "-C",
+        "panic=abort",
+        "-C",
+        "debuginfo=0",
+    ]);
+    cmd
 }
 
 /// Whether a Rust example is written with the umod-module kit.
@@ -92,23 +98,7 @@ fn build_kit(out: &Path) -> PathBuf {
     println!("cargo:rerun-if-changed={}", src.display());
     let rlib = out.join("libumod_module.rlib");
     run(
-        rustc()
-            .args([
-                "--edition",
-                "2021",
-                "--crate-type",
-                "rlib",
-                "--crate-name",
-                "umod_module",
-            ])
-            .args([
-                "-C",
-                "opt-level=2",
-                "-C",
-                "panic=abort",
-                "-C",
-                "debuginfo=0",
-            ])
+        rustc("rlib", "umod_module")
             .arg(src.join("lib.rs"))
             .arg("-o")
             .arg(&rlib),
@@ -122,23 +112,7 @@ fn build_kit(out: &Path) -> PathBuf {
 fn build_kit_module(src: &Path, stem: &str, rlib: &Path, out: &Path) {
     let archive = out.join(format!("lib{stem}.a"));
     run(
-        rustc()
-            .args([
-                "--edition",
-                "2021",
-                "--crate-type",
-                "staticlib",
-                "--crate-name",
-                stem,
-            ])
-            .args([
-                "-C",
-                "opt-level=2",
-                "-C",
-                "panic=abort",
-                "-C",
-                "debuginfo=0",
-            ])
+        rustc("staticlib", stem)
             .args(["-C", "lto=fat", "-C", "codegen-units=1"])
             .arg("--extern")
             .arg(format!("umod_module={}", rlib.display()))

@@ -20,11 +20,9 @@
 //! Ratio lines end in `ratio=` (target in the README and issue: 1.2, 1.5,
 //! 1.2). Times are medians of batches.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use umod_abi::image::{ImageBuilder, SymbolValue};
@@ -38,33 +36,11 @@ const UMOD: &str = env!("CARGO_BIN_EXE_umod");
 /// Exported names drawn from in the second lookup line.
 const POOL: usize = 256;
 
-/// Live heap bytes of this process.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is passed to the system allocator unchanged; the
-// counter only adds and subtracts the sizes it was given.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's layout, as GlobalAlloc::alloc requires.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: as for `dealloc`, and `new` is the caller's new size.
-        unsafe { System.realloc(ptr, layout, new) }
-    }
-}
+#[path = "../../host/tests/common/counting.rs"]
+mod counting;
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -332,9 +308,9 @@ fn main() {
         fill(&mut calls, "m", 0..1, 1000);
     }
     let mut calls = umod_host::LocalCalls::new(&host, Caller::root());
-    let heap_before = LIVE.load(Ordering::Relaxed);
+    let heap_before = counting::live();
     fill(&mut calls, "m", 1..1000, 1000);
-    let heap_syms = LIVE.load(Ordering::Relaxed) - heap_before;
+    let heap_syms = counting::live() - heap_before;
     let (mut at_1k, mut at_1m) = (
         Lookups::new(&small_host, 1, 1000),
         Lookups::new(&host, 1000, 1000),
@@ -343,9 +319,9 @@ fn main() {
         .map(|n| alternate(|| at_1k.batch(&n), || at_1m.batch(&n)));
     drop(at_1k);
     drop(at_1m);
-    let heap_before = LIVE.load(Ordering::Relaxed);
+    let heap_before = counting::live();
     fill(&mut calls, "e", 0..10_000, 0);
-    let heap_modules = LIVE.load(Ordering::Relaxed) - heap_before;
+    let heap_modules = counting::live() - heap_before;
     drop(small_host);
 
     println!("scale benchmark");

@@ -6,39 +6,12 @@
 mod common;
 use common::*;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use umod_abi::image::{ImageBuilder, SymbolValue};
 use umod_abi::PAGE_SIZE;
 use umod_host::{Host, HostConfig};
 
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call goes to the system allocator unchanged; the counter
-// only adds and subtracts the sizes it was given.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's layout, as GlobalAlloc::alloc requires.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: as for `dealloc`, and `new` is the caller's new size.
-        unsafe { System.realloc(ptr, layout, new) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: common::counting::Counting = common::counting::Counting;
 
 fn load(host: &Host, range: std::ops::Range<usize>, nsyms: usize) {
     for m in range {
@@ -64,16 +37,16 @@ fn a_module_costs_the_host_less_than_a_page_and_a_symbol_a_few_words() {
     .unwrap();
     // The first ones grow what grows once (the log ring, tables).
     load(&host, 0..200, 0);
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = common::counting::live();
     load(&host, 200..2200, 0);
-    let per_module = (LIVE.load(Ordering::Relaxed) - before) / 2000;
+    let per_module = (common::counting::live() - before) / 2000;
     assert!(
         per_module <= PAGE_SIZE as usize,
         "{per_module} bytes per module"
     );
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = common::counting::live();
     load(&host, 2200..2400, 500);
-    let grown = LIVE.load(Ordering::Relaxed) - before;
+    let grown = common::counting::live() - before;
     let per_symbol = grown.saturating_sub(200 * per_module) / (200 * 500);
     assert!(per_symbol <= 128, "{per_symbol} bytes per exported symbol");
     eprintln!("{per_module} bytes per module, {per_symbol} per exported symbol");

@@ -79,17 +79,11 @@ impl TimerQueue {
     /// Dequeues the timers due at `now`, earliest first.
     #[cfg(test)]
     pub fn take_due(&mut self, now: u64) -> Vec<u64> {
-        let mut due: Vec<(u64, u64)> = self
-            .pending
-            .iter()
-            .filter(|(_, &e)| e <= now)
-            .map(|(&a, &e)| (e, a))
-            .collect();
-        due.sort_unstable();
-        for (_, a) in &due {
+        let due = self.due(now);
+        for a in &due {
             self.pending.remove(a);
         }
-        due.into_iter().map(|(_, a)| a).collect()
+        due
     }
 
     /// Dequeues every timer whose struct lies in `[start, end)`; how many.

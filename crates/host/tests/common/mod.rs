@@ -1,6 +1,8 @@
 //! Shared helpers for the host's contract tests.
 #![allow(dead_code)]
 
+pub mod counting;
+
 use umod_abi::image::{asm, ImageBuilder, SymbolValue};
 use umod_abi::module::offsets;
 use umod_abi::Errno;
