@@ -286,6 +286,11 @@ fn serve(
     }
 }
 
+/// How long an open of /proc/sys/kernel/tainted waits for the writes of
+/// descriptors opened before it (one the program still holds is not
+/// waited for beyond this).
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// How long `umod exec` waits, when the program is gone, for what its
 /// writes of /proc/sys/kernel/tainted still have to deliver.
 const HELPERS_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -309,12 +314,19 @@ impl Helpers {
 
     /// Waits for every helper, `limit` at most in all: a descriptor that a
     /// child of the program still holds keeps its helper reading.
-    fn wait(self, limit: std::time::Duration) {
+    fn wait(mut self, limit: std::time::Duration) {
+        self.settle(limit);
+    }
+
+    /// Waits, `limit` at most in all, for the helpers to finish, and
+    /// forgets those that did: writes through a descriptor the program
+    /// closed are delivered before what it does next.
+    fn settle(&mut self, limit: std::time::Duration) {
         let deadline = std::time::Instant::now() + limit;
-        for finished in self.0 {
+        self.0.retain(|finished| {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let _ = finished.recv_timeout(left);
-        }
+            finished.recv_timeout(left).is_err()
+        });
     }
 }
 
@@ -331,6 +343,9 @@ fn serve_tainted(
     backend: &mut Backend,
     helpers: &mut Helpers,
 ) {
+    // What the program wrote through a descriptor it has closed comes
+    // first (a shell's `echo 1 > f; echo 4 > f` stores 4).
+    helpers.settle(SETTLE_LIMIT);
     let taint = match backend.request(Request::Status) {
         Ok(Response::Status { taint, .. }) => taint,
         _ => 0,
