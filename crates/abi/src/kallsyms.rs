@@ -114,7 +114,17 @@ pub const SYMBOL_SIZE: usize = core::mem::size_of::<SymbolEntry>();
 
 const _: () = assert!(HEADER_SIZE == 72 && SECTION_SIZE == 32 && SYMBOL_SIZE == 24);
 
+/// The sizes as the header's `int` members hold them.
+const HEADER_SIZE_I32: i32 = 72;
+const SECTION_SIZE_I32: i32 = 32;
+const SYMBOL_SIZE_I32: i32 = 24;
+
 impl Header {
+    /// The header at the start of `bytes`, if they hold one.
+    pub fn decode(bytes: &[u8]) -> Option<Header> {
+        Header::read_from_prefix(bytes).ok().map(|(h, _)| h)
+    }
+
     /// The 72 bytes.
     pub fn encode(&self) -> [u8; HEADER_SIZE] {
         let mut b = [0u8; HEADER_SIZE];
@@ -183,15 +193,15 @@ impl Shape {
     /// 4 GiB of table).
     pub fn header(&self, start: u64, end: u64) -> Option<Header> {
         Some(Header {
-            size: HEADER_SIZE as i32,
+            size: HEADER_SIZE_I32,
             total_size: u32::try_from(self.size()).ok()?,
             sections: i32::try_from(self.sections).ok()?,
             pad0: 0,
             section_off: self.section_off() as u64,
-            section_size: SECTION_SIZE as i32,
+            section_size: SECTION_SIZE_I32,
             symbols: i32::try_from(self.symbols).ok()?,
             symbol_off: self.symbol_off() as u64,
-            symbol_size: SYMBOL_SIZE as i32,
+            symbol_size: SYMBOL_SIZE_I32,
             pad1: 0,
             string_off: self.string_off() as u64,
             start,

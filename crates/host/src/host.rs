@@ -11,6 +11,7 @@ use crate::caller::{Caller, FileCreds, Personality};
 use crate::calls::{self, gate};
 use crate::config::HostConfig;
 use crate::exports::{ExportError, ExportTable, KernelSymbol};
+use crate::kallsyms::ModuleFunction;
 use crate::procfs::{ViewChunk, ViewPos};
 use crate::services::{builtin, proc, Kernel, LogRecord, KERN_WARNING};
 use crate::state::{Shared, State};
@@ -307,6 +308,27 @@ impl Host {
         let mut out = vec![0u8; len as usize];
         w.mapping().read(addr, &mut out);
         Ok(Some(out))
+    }
+
+    /// The functions of module `name`, by address, from the kallsyms
+    /// table of its image (empty for an image without one); `ENOENT` when
+    /// no such module is listed.
+    pub fn module_functions(&self, name: &str) -> Result<Vec<ModuleFunction>, Errno> {
+        let st = self.shared.lock()?;
+        let idx = st
+            .find(&self.shared, name.as_bytes())
+            .ok_or(Errno::ENOENT)?;
+        let Some(syms) = &st.modules[idx].kallsyms else {
+            return Ok(Vec::new());
+        };
+        Ok(syms
+            .functions()
+            .map(|(start, size, name)| ModuleFunction {
+                start,
+                size,
+                name: name.to_string(),
+            })
+            .collect())
     }
 
     /// The kernel's exported symbols, in export order.

@@ -71,6 +71,9 @@ pub(crate) struct Module {
     /// What its `can_unload` answered when a query last asked (see
     /// `delete::refresh_can_unload`).
     pub can_unload_busy: Option<bool>,
+    /// Its symbol table, from the image's kallsyms table (none before
+    /// `init_module`, or for an image without one).
+    pub kallsyms: Option<Arc<crate::kallsyms::Symbols>>,
 }
 
 impl Module {

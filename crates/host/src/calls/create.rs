@@ -77,6 +77,7 @@ pub(crate) fn create_named(
         pins: 0,
         sym_keys: Box::new([]),
         can_unload_busy: None,
+        kallsyms: None,
     });
     sh.write_next(st, slot);
     Ok(addr)
