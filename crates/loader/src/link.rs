@@ -18,7 +18,9 @@ use crate::resolve::{self, Resolution, GLOBAL_OFFSET_TABLE, THIS_MODULE};
 use crate::symbols::{Provider, SymbolSource};
 use crate::x86_64::{apply_common, classify, compute, Formula, Inputs, Run};
 
+mod debug;
 mod kallsyms;
+pub use debug::DebugSection;
 use kallsyms::KallsymsPlan;
 
 /// Choices that change the image.
