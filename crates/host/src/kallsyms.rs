@@ -39,11 +39,6 @@ pub(crate) struct LoadedSection {
 }
 
 impl LoadedSection {
-    /// Holds code.
-    pub fn is_code(&self) -> bool {
-        self.flags & kallsyms::SHF_EXECINSTR != 0
-    }
-
     /// Has no bytes in the object (`.bss` and friends, by name: the
     /// table keeps no section type).
     pub fn is_nobits(&self) -> bool {

@@ -78,6 +78,7 @@ pub(crate) fn create_named(
         sym_keys: Box::new([]),
         can_unload_busy: None,
         kallsyms: None,
+        jit: None,
     });
     sh.write_next(st, slot);
     Ok(addr)

@@ -158,6 +158,7 @@ pub(crate) fn prepare(
             }
         }
     }
+    crate::debug::loaded(sh, st, idx, &[]);
     Ok(id)
 }
 
