@@ -20,6 +20,7 @@ pub mod archdata;
 pub mod consts;
 pub mod errno;
 pub mod image;
+pub mod kallsyms;
 pub mod module;
 pub mod structs;
 pub mod user;

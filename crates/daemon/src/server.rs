@@ -46,11 +46,16 @@ pub struct DaemonConfig {
 }
 
 impl DaemonConfig {
-    /// Defaults for `socket`.
+    /// Defaults for `socket`. The host keeps `/tmp/perf-PID.map` (which
+    /// an embedded host does not by default): the daemon is where a
+    /// machine's modules run, so where a profiler looks for them.
     pub fn new(socket: PathBuf) -> DaemonConfig {
         DaemonConfig {
             socket,
-            host: HostConfig::default(),
+            host: HostConfig {
+                perf_map: true,
+                ..HostConfig::default()
+            },
             limits: Limits::default(),
             stop_deadline: Duration::from_secs(10),
         }

@@ -27,6 +27,17 @@ pub struct HostConfig {
     /// changes on every load and unload. What a system that refuses
     /// executable memory files gets anyway. Default false.
     pub single_view_window: bool,
+    /// Keep `/tmp/perf-PID.map`, the perf convention that lets `perf
+    /// report` and `perf top` name module functions, rewritten on every
+    /// load and removal. Default false: a library writes no files in
+    /// `/tmp` unasked (`umod serve` turns it on; `--no-perf-map`).
+    pub perf_map: bool,
+    /// Describe each module to gdb through its JIT interface (an object
+    /// file at the module's load addresses, with its DWARF when the host
+    /// loaded it from an object built with `-g`). Default true: it costs
+    /// a copy of the module's sections per load, and a debugger attached
+    /// later still finds every module.
+    pub gdb_jit: bool,
 }
 
 impl Default for HostConfig {
@@ -38,6 +49,8 @@ impl Default for HostConfig {
             watchdog: Duration::from_secs(5),
             max_modules: 1024,
             single_view_window: false,
+            perf_map: false,
+            gdb_jit: true,
         }
     }
 }

@@ -11,8 +11,9 @@ use crate::caller::{Caller, FileCreds, Personality};
 use crate::calls::{self, gate};
 use crate::config::HostConfig;
 use crate::exports::{ExportError, ExportTable, KernelSymbol};
+use crate::kallsyms::ModuleFunction;
 use crate::procfs::{ViewChunk, ViewPos};
-use crate::services::{builtin, proc, Kernel, LogRecord, KERN_WARNING};
+use crate::services::{builtin, proc, Kernel, LogRecord, KERN_INFO, KERN_WARNING};
 use crate::state::{Shared, State};
 use crate::window::{Window, WindowUsage};
 use umod_abi::user::UserMemory;
@@ -81,7 +82,11 @@ impl Host {
     /// A host with `config`: reserves the window, writes the export thunks,
     /// exports the built-in services and starts the jiffies clock.
     pub fn with_config(config: HostConfig) -> io::Result<Host> {
-        let window = Arc::new(match config.single_view_window {
+        // Under a debugger, one view: the debugger can then write its
+        // breakpoints into module code (see jit/mod.rs).
+        let traced =
+            config.gdb_jit && !config.single_view_window && crate::jit::debugger_attached();
+        let window = Arc::new(match config.single_view_window || traced {
             true => Window::single_view(config.window_size)?,
             false => Window::new(config.window_size)?,
         });
@@ -114,7 +119,13 @@ impl Host {
         let id = NEXT_HOST_ID.fetch_add(1, Ordering::Relaxed);
         let one_view = !window.mapping().has_host_view();
         let shared = Arc::new(Shared::new(id, window, kernel, &config, jiffies, state));
-        if one_view && !config.single_view_window {
+        if traced {
+            shared.kernel.log(
+                KERN_INFO,
+                "umod: a debugger is attached: the module window is mapped once, \
+                 so that it can write breakpoints into module code",
+            );
+        } else if one_view && !config.single_view_window {
             shared.kernel.log(
                 KERN_WARNING,
                 "umod: the system refuses executable memory files; the module \
@@ -307,6 +318,27 @@ impl Host {
         let mut out = vec![0u8; len as usize];
         w.mapping().read(addr, &mut out);
         Ok(Some(out))
+    }
+
+    /// The functions of module `name`, by address, from the kallsyms
+    /// table of its image (empty for an image without one); `ENOENT` when
+    /// no such module is listed.
+    pub fn module_functions(&self, name: &str) -> Result<Vec<ModuleFunction>, Errno> {
+        let st = self.shared.lock()?;
+        let idx = st
+            .find(&self.shared, name.as_bytes())
+            .ok_or(Errno::ENOENT)?;
+        let Some(syms) = &st.modules[idx].kallsyms else {
+            return Ok(Vec::new());
+        };
+        Ok(syms
+            .functions()
+            .map(|(start, size, name)| ModuleFunction {
+                start,
+                size,
+                name: name.to_string(),
+            })
+            .collect())
     }
 
     /// The kernel's exported symbols, in export order.
@@ -513,6 +545,8 @@ impl Host {
     /// (a daemon logs what its cleanup said before the next one runs).
     pub fn shutdown_each(&self, mut removed_one: impl FnMut(&[u8])) -> Result<Vec<Vec<u8>>, Errno> {
         let mut st = self.shared.lock()?;
+        // The perf map keeps listing what was loaded (see perfmap.rs).
+        self.shared.stopping.store(true, Ordering::SeqCst);
         let mut removed = Vec::new();
         while !st.modules.is_empty() {
             // Newest unused entry first; with a dependency cycle, the newest.
@@ -538,7 +572,14 @@ impl Host {
             st.unlocked(|| removed_one(&name));
             removed.push(name);
         }
+        self.shared.stopping.store(false, Ordering::SeqCst);
         Ok(removed)
+    }
+
+    /// Where this process's perf map is (`/tmp/perf-PID.map`), whether or
+    /// not this host writes it ([`HostConfig::perf_map`]).
+    pub fn perf_map_path() -> std::path::PathBuf {
+        crate::perfmap::path()
     }
 }
 

@@ -192,6 +192,12 @@ fn place(
             errno,
         });
     }
+    // The host has the object: a debugger gets its DWARF too.
+    let dwarf = match sh.gdb_jit {
+        true => plan.debug_sections(addr),
+        false => Vec::new(),
+    };
+    crate::debug::loaded(sh, st, idx, &dwarf);
     if let Err(errno) = calls::init::run_init(sh, st, id) {
         undo(st);
         return Err(OneShotError::Call {

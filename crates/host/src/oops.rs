@@ -4,6 +4,15 @@
 //! the address), taints itself and the module, and fails only the call
 //! that ran the code.
 //!
+//! As 2.4.20+'s in-kernel ksymoops did, it then names the instruction by
+//! function, offset and size from the module's kallsyms table
+//! (`EIP is at hello_init+0x1c/0x40 [hello]`), and prints a call trace:
+//! the words of the stack the module code ran on that are addresses of
+//! module functions (or of the host's code), as 2.4's `show_trace`
+//! scanned the kernel stack for text addresses. Like that trace, it may
+//! list stale return addresses: every code address on the stack is shown.
+//! A module without a table is named by its exports, as before.
+//!
 //! Addresses inside the module window are shown to every reader, as
 //! `/proc/modules` and `query_module` show them anyway. Addresses of the
 //! host itself (an instruction in the host's code, a fault on its stack or
@@ -21,10 +30,18 @@
 
 use crate::exec::Fault;
 use crate::services::{KERN_ALERT, TAINT_DIE};
-use crate::state::{Module, Shared};
+use crate::state::{Module, Shared, State};
 
-/// Names `ip` as `symbol+0xoff` from the module's exports and entry points.
+/// Most entries of a call trace in module code, and apart from them, in
+/// the host's code.
+const MAX_TRACE: usize = 16;
+
+/// Names `ip` as `symbol+0xoff`: from the module's kallsyms table, else
+/// from its exports and entry points.
 fn symbolize(sh: &Shared, m: &Module, ip: u64) -> Option<String> {
+    if let Some(syms) = &m.kallsyms {
+        return syms.lookup(ip).map(|(n, off, _)| format!("{n}+{off:#x}"));
+    }
     let mut known: Vec<(u64, String)> = sh
         .module_symbols(m)
         .into_iter()
@@ -42,8 +59,99 @@ fn symbolize(sh: &Shared, m: &Module, ip: u64) -> Option<String> {
         .map(|(v, n)| format!("{n}+{:#x}", ip - v))
 }
 
-/// Records an oops of module `m` during `what` (init, cleanup, a timer...).
-pub(crate) fn report(sh: &Shared, m: &Module, what: &str, fault: &Fault) {
+/// `hello_init+0x1c/0x40 [hello]` for an address in a module's code (with
+/// a table), `counter_bump+0x4 [counter]` (without one); `None` for an
+/// address in no module's code.
+fn in_module(sh: &Shared, st: &State, addr: u64) -> Option<String> {
+    let m = &st.modules[st.modules.slot_containing(addr, 1)?];
+    let name = String::from_utf8_lossy(&m.name);
+    match &m.kallsyms {
+        Some(syms) => {
+            let (f, off, size) = syms.lookup(addr)?;
+            Some(format!("{f}+{off:#x}/{size:#x} [{name}]"))
+        }
+        None => symbolize(sh, m, addr).map(|s| format!("{s} [{name}]")),
+    }
+}
+
+/// The executable mappings of this process outside the module window:
+/// the host's code (its program and libraries).
+fn host_code(sh: &Shared) -> Vec<(u64, u64)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    maps.lines()
+        .filter_map(|line| {
+            let mut parts = line.split_whitespace();
+            let (range, perms) = (parts.next()?, parts.next()?);
+            let (lo, hi) = range.split_once('-')?;
+            let lo = u64::from_str_radix(lo, 16).ok()?;
+            let hi = u64::from_str_radix(hi, 16).ok()?;
+            (perms.as_bytes().get(2) == Some(&b'x') && !sh.kernel.in_window(lo)).then_some((lo, hi))
+        })
+        .collect()
+}
+
+/// The call trace of `fault`: each word of its stack that is an address
+/// in a module function or in the host's code, as a line and its twin for
+/// readers without privilege (host addresses hidden). At most
+/// [`MAX_TRACE`] entries of each kind.
+fn call_trace(sh: &Shared, st: &State, fault: &Fault) -> Vec<(String, String)> {
+    let mut host: Option<Vec<(u64, u64)>> = None;
+    let mut out = Vec::new();
+    let (mut in_modules, mut in_host) = (0, 0);
+    for &word in &fault.stack {
+        if in_modules == MAX_TRACE {
+            break;
+        }
+        if word < 0x1_0000 {
+            continue;
+        }
+        if sh.kernel.in_window(word) {
+            if let Some(place) = in_module(sh, st, word) {
+                let line = format!("[<{word:016x}>] {place}");
+                out.push((line.clone(), line));
+                in_modules += 1;
+            }
+            continue;
+        }
+        if in_host == MAX_TRACE {
+            continue;
+        }
+        let code = host.get_or_insert_with(|| host_code(sh));
+        if code.iter().any(|&(lo, hi)| (lo..hi).contains(&word)) {
+            out.push((
+                format!("[<{word:016x}>] (host code)"),
+                "[<(hidden)>] (host code)".to_string(),
+            ));
+            in_host += 1;
+        }
+    }
+    out
+}
+
+/// Logs the `EIP is at` line and the call trace of `fault`.
+fn log_trace(sh: &Shared, st: &State, fault: &Fault) {
+    let kern = &sh.kernel;
+    if let Some(place) = in_module(sh, st, fault.ip) {
+        kern.log(KERN_ALERT, &format!("  EIP is at {place}"));
+    }
+    let trace = call_trace(sh, st, fault);
+    if trace.is_empty() {
+        kern.log(KERN_ALERT, "  Call Trace:");
+    }
+    for (k, (line, public)) in trace.iter().enumerate() {
+        let lead = if k == 0 { "  Call Trace: " } else { "    " };
+        kern.log_redacted(
+            KERN_ALERT,
+            &format!("{lead}{line}"),
+            &format!("{lead}{public}"),
+        );
+    }
+}
+
+/// Records an oops of module `st.modules[idx]` during `what` (init,
+/// cleanup, a timer...).
+pub(crate) fn report(sh: &Shared, st: &State, idx: usize, what: &str, fault: &Fault) {
+    let m = &st.modules[idx];
     let name = String::from_utf8_lossy(&m.name);
     let (place, place_public) = if m.block.contains(fault.ip, 1) {
         let mut p = format!("{name}+{:#x}", fault.ip - m.addr());
@@ -91,6 +199,7 @@ pub(crate) fn report(sh: &Shared, m: &Module, what: &str, fault: &Fault) {
             &format!("  at {place_public}, address {addr_public}"),
         );
     }
+    log_trace(sh, st, fault);
     kern.log(
         KERN_ALERT,
         &format!("  {name}: {what} failed; module and host tainted (D)"),

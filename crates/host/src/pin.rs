@@ -48,7 +48,7 @@ pub(crate) fn run(
     }
     sh.notify_released();
     if let Err(fault) = &r {
-        oops::report(sh, &st.modules[idx], what, fault);
+        oops::report(sh, st, idx, what, fault);
     }
     r
 }

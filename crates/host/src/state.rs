@@ -71,6 +71,11 @@ pub(crate) struct Module {
     /// What its `can_unload` answered when a query last asked (see
     /// `delete::refresh_can_unload`).
     pub can_unload_busy: Option<bool>,
+    /// Its symbol table, from the image's kallsyms table (none before
+    /// `init_module`, or for an image without one).
+    pub kallsyms: Option<Arc<crate::kallsyms::Symbols>>,
+    /// Its registration with a debugger (see `jit/`).
+    pub jit: Option<crate::jit::Registration>,
 }
 
 impl Module {
@@ -133,6 +138,14 @@ pub(crate) struct Shared {
     pub watchdog: std::time::Duration,
     /// Most entries in the module list.
     pub max_modules: usize,
+    /// Keep `/tmp/perf-PID.map` (see `perfmap.rs`).
+    pub perf_map: bool,
+    /// Register modules with gdb (see `jit/`).
+    pub gdb_jit: bool,
+    /// The perf map could not be written (said once).
+    pub perf_map_failed: std::sync::atomic::AtomicBool,
+    /// The host is removing every module: the perf map keeps them.
+    pub stopping: std::sync::atomic::AtomicBool,
     state: Mutex<State>,
     /// Signalled when a module stops being busy or loses a pin.
     released: Condvar,
@@ -223,6 +236,10 @@ impl Shared {
             jiffies_addr,
             watchdog: config.watchdog,
             max_modules: config.max_modules,
+            perf_map: config.perf_map,
+            gdb_jit: config.gdb_jit,
+            perf_map_failed: std::sync::atomic::AtomicBool::new(false),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             state: Mutex::new(state),
             released: Condvar::new(),
         }

@@ -253,3 +253,120 @@ fn host_addresses_in_oopses_are_for_privileged_readers_only() {
         }
     }
 }
+
+/// The `[<addr>] function+off/size [module]` entries of the call trace.
+fn trace_entries(text: &str) -> Vec<(u64, String, u64, u64, String)> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let entry = if let Some(e) = line.strip_prefix("<1>  Call Trace: ") {
+            inside = true;
+            e
+        } else if let (true, Some(e)) = (inside, line.strip_prefix("<1>    ")) {
+            e
+        } else {
+            inside = false;
+            continue;
+        };
+        let (addr, rest) = entry.split_once("] ").unwrap();
+        let addr = u64::from_str_radix(addr.trim_start_matches("[<").trim_end_matches('>'), 16);
+        let Ok(addr) = addr else { continue };
+        let Some((place, module)) = rest.split_once(' ') else {
+            continue; // (host code)
+        };
+        let (func, offsize) = place.split_once('+').unwrap();
+        let (off, size) = offsize.split_once('/').unwrap();
+        let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+        out.push((
+            addr,
+            func.to_string(),
+            hex(off),
+            hex(size),
+            module.to_string(),
+        ));
+    }
+    out
+}
+
+#[test]
+fn oopses_name_the_function_with_its_size_and_trace_the_calls() {
+    let object = crasher();
+    for oneshot in [true, false] {
+        let host = host();
+        let args = ["crash_in=2", "how=0"];
+        if oneshot {
+            load(&host, &object, &args).unwrap();
+        } else {
+            let m = ModuleObject::parse("crasher", &object).unwrap();
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            let symbols =
+                umod_loader::insmod::gather_symbols(&mut LocalCalls::new(&host, root())).unwrap();
+            let plan = m.plan(&symbols, &args, &LinkOptions::default()).unwrap();
+            let addr = host.create(&root(), "crasher", plan.size()).unwrap();
+            host.init(&root(), "crasher", &plan.relocate(addr).unwrap().bytes)
+                .unwrap();
+        }
+        // The host's table of the module: every function, local ones too.
+        let functions = host.module_functions("crasher").unwrap();
+        let find = |n: &str| functions.iter().find(|f| f.name == n).unwrap().clone();
+        let crash = find("crasher_crash");
+        let cleanup = find("cleanup_module");
+        for local in ["tick", "read_it", "crash_can_unload"] {
+            find(local);
+        }
+        assert!(functions
+            .windows(2)
+            .all(|w| w[0].start + w[0].size <= w[1].start));
+        host.delete(&root(), Some("crasher")).unwrap();
+        let text = log(&host);
+        assert!(
+            text.contains(&format!(
+                "<1>  EIP is at crasher_crash+0xa/{:#x} [crasher]\n",
+                crash.size
+            )),
+            "oneshot {oneshot}: {text}"
+        );
+        // cleanup_module called crasher_crash: its return address is on
+        // the stack, named with its offset and the function's size.
+        let trace = trace_entries(&text);
+        let (addr, _, off, size, module) = trace
+            .iter()
+            .find(|e| e.1 == "cleanup_module")
+            .unwrap_or_else(|| panic!("no cleanup_module in the trace: {text}"))
+            .clone();
+        assert_eq!(
+            (addr, size, module.as_str()),
+            (cleanup.start + off, cleanup.size, "[crasher]")
+        );
+        assert!(off > 0 && off < size);
+        // Every entry names a function of the module at its address.
+        for (addr, func, off, _, _) in &trace {
+            assert_eq!(find(func).start + off, *addr, "{text}");
+        }
+    }
+}
+
+#[test]
+fn an_image_without_kallsyms_is_named_by_its_exports() {
+    use umod_abi::image::{asm, ImageBuilder, SymbolValue};
+    let host = host();
+    let made = |base: u64| {
+        let mut b = ImageBuilder::new("bare");
+        // init calls bare_boom, which writes to address 0.
+        let boom = b.append(&asm::store_then_return(0, 1, 0), 16);
+        let init = b.append(&asm::call_with_arg(base + boom, 0), 16);
+        b.init(init);
+        b.export("bare_boom", SymbolValue::Offset(boom));
+        b
+    };
+    assert_eq!(install(&host, "bare", made), Err(Errno::EFAULT));
+    let text = log(&host);
+    assert!(text.contains(" [bare_boom+0x"), "{text}");
+    assert!(text.contains("<1>  EIP is at bare_boom+0x"), "{text}");
+    assert!(
+        text.contains("<1>  Call Trace: [<") && text.contains("] init_module+0x"),
+        "{text}"
+    );
+    assert!(!text.contains("/0x"), "no sizes without a table: {text}");
+    assert_eq!(host.module_functions("bare"), Ok(vec![]));
+}

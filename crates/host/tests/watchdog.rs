@@ -224,3 +224,43 @@ fn load_as(host: &Host, object: &[u8], name: &str, args: &[&str]) {
     };
     host.load_object(&root(), name, object, &options).unwrap();
 }
+
+#[test]
+fn a_lockup_in_a_host_service_traces_through_the_module_and_hides_host_code() {
+    let object = fixture("spinner");
+    let host = host();
+    // init calls printk in a loop: the watchdog stops it inside the host
+    // or in the module; either way the trace names init_module.
+    assert_eq!(
+        load(&host, &object, &["spin_in=1", "how=1"]),
+        Err(Errno::ETIME)
+    );
+    let full: Vec<String> = host
+        .dmesg()
+        .iter()
+        .map(|r| r.text_for(true).to_string())
+        .collect();
+    let public: Vec<String> = host
+        .dmesg()
+        .iter()
+        .map(|r| r.text_for(false).to_string())
+        .collect();
+    let full = full.join("\n");
+    let public = public.join("\n");
+    assert!(
+        full.contains("  EIP is at spinner_spin+0x") || full.contains("(host code)"),
+        "{full}"
+    );
+    assert!(full.contains("] init_module+0x"), "{full}");
+    assert!(public.contains("] init_module+0x"), "{public}");
+    // Host code is an address only privileged readers see.
+    for line in public.lines().filter(|l| l.contains("(host code)")) {
+        assert!(line.contains("[<(hidden)>]"), "{line}");
+    }
+    for line in full
+        .lines()
+        .filter(|l| l.contains("(host code)") && l.contains("[<"))
+    {
+        assert!(!line.contains("(hidden)"), "{line}");
+    }
+}

@@ -173,6 +173,10 @@ pub struct Object<'data> {
     pub symbols: Vec<Symbol<'data>>,
     /// Relocation sections for allocated targets.
     pub relocations: Vec<RelocSection<'data>>,
+    /// Relocation sections for `.debug_*` targets: never applied to the
+    /// image, only to the debug sections a debugger is given (their
+    /// entries are checked as they are applied).
+    pub debug_relocations: Vec<RelocSection<'data>>,
     /// The symbols' string table.
     pub strtab: &'data [u8],
 }
@@ -313,6 +317,7 @@ impl<'data> Object<'data> {
         }
 
         let mut relocations = Vec::new();
+        let mut debug_relocations = Vec::new();
         for (i, sh) in table.iter().enumerate() {
             let name = sections[i].name;
             if sh.sh_type(endian) == elf::SHT_REL {
@@ -341,7 +346,15 @@ impl<'data> Object<'data> {
                 return Err(bad_section(name, "is linked to a table other than .symtab"));
             }
             if !sections[target].is_alloc() {
-                // Relocations of debug or note sections are never needed.
+                // Relocations of debug or note sections are never needed
+                // to run the module; those of debug sections serve a
+                // debugger.
+                if sections[target].name.starts_with(".debug_") {
+                    debug_relocations.push(RelocSection {
+                        target,
+                        raw: entries,
+                    });
+                }
                 continue;
             }
             // Entry indexes and offsets are checked where every entry is
@@ -355,6 +368,7 @@ impl<'data> Object<'data> {
             sections,
             symbols,
             relocations,
+            debug_relocations,
             strtab,
         })
     }

@@ -57,6 +57,8 @@ pub struct Layout {
     pub segments: Vec<Segment>,
     /// Offset of the room for the segment table (W^X layouts).
     pub archdata: Option<u64>,
+    /// Offset of the generated `__kallsyms` table.
+    pub kallsyms: Option<u64>,
 }
 
 impl Layout {
@@ -82,6 +84,8 @@ pub struct Extras {
     /// `struct module`'s archdata points to (`umod_abi::archdata`), unless
     /// the object brings an `__archdata` section of its own.
     pub wx: bool,
+    /// Bytes of the `__kallsyms` table to make room for (0: none).
+    pub kallsyms: u64,
 }
 
 /// Whether section `s` is copied into the image (`.modinfo` and the
@@ -366,6 +370,9 @@ fn place_extras(
             if extras.wx && !own {
                 let room = umod_abi::archdata::MAX_TABLE_SIZE as u64;
                 out.archdata = Some(c.place(room, 8, Prot::Read)?);
+            }
+            if extras.kallsyms > 0 {
+                out.kallsyms = Some(c.place(extras.kallsyms, 8, Prot::Read)?);
             }
         }
         Prot::ReadWrite => {

@@ -18,6 +18,11 @@ use crate::resolve::{self, Resolution, GLOBAL_OFFSET_TABLE, THIS_MODULE};
 use crate::symbols::{Provider, SymbolSource};
 use crate::x86_64::{apply_common, classify, compute, Formula, Inputs, Run};
 
+mod debug;
+mod kallsyms;
+pub use debug::DebugSection;
+use kallsyms::KallsymsPlan;
+
 /// Choices that change the image.
 #[derive(Clone, Debug)]
 pub struct LinkOptions {
@@ -61,6 +66,8 @@ pub struct Plan<'a> {
     /// parameter strings.
     string_offsets: StringOffsets,
     string_bytes: Vec<u8>,
+    /// The `__kallsyms` table to write, unless the object has its own.
+    kallsyms: Option<KallsymsPlan>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -82,6 +89,7 @@ pub struct Workspace {
     layout: Layout,
     exports: Vec<usize>,
     strings: Vec<u8>,
+    kallsyms: Vec<usize>,
 }
 
 /// One line of the load map (`insmod -m`).
@@ -158,13 +166,18 @@ impl<'a> Plan<'a> {
         for s in &params.strings {
             offsets.params.push(push(s));
         }
+        let mut kallsyms = KallsymsPlan::new(object, ws.kallsyms)?;
         let extras = Extras {
             exports: generated_exports.len(),
             strings: string_bytes.len() as u64,
             deps: resolution.deps.len(),
             wx: options.wx,
+            kallsyms: kallsyms.as_ref().map_or(0, KallsymsPlan::size),
         };
         let layout = layout::layout_in(object, &resolution.externals, &extras, ws.layout)?;
+        if let Some(k) = &mut kallsyms {
+            k.sort(object, &layout);
+        }
         Ok(Plan {
             object,
             name: name.as_bytes().to_vec(),
@@ -176,6 +189,7 @@ impl<'a> Plan<'a> {
             options: options.clone(),
             string_offsets: offsets,
             string_bytes,
+            kallsyms,
         })
     }
 
@@ -186,6 +200,7 @@ impl<'a> Plan<'a> {
             layout: self.layout,
             exports: self.generated_exports,
             strings: self.string_bytes,
+            kallsyms: self.kallsyms.map(|k| k.symbols).unwrap_or_default(),
         }
     }
 
@@ -314,6 +329,10 @@ impl<'a> Plan<'a> {
         put(img, l.strings, &self.string_bytes);
         if let Some(at) = l.archdata {
             put(img, at, &self.segment_table());
+        }
+        if let (Some(k), Some(at)) = (&self.kallsyms, l.kallsyms) {
+            let at = usize_of(at);
+            k.write(self.object, l, base, &mut img[at..at + usize_of(k.size())]);
         }
         if let Some(got) = l.got {
             for (k, &sym) in l.got_order.iter().enumerate() {
@@ -456,7 +475,10 @@ impl<'a> Plan<'a> {
         let ndeps =
             u32::try_from(self.resolution.deps.len()).map_err(|_| LoadError::TooLarge(l.size))?;
         let (ex_start, ex_end) = self.section_range("__ex_table", base);
-        let (ks_start, ks_end) = self.section_range("__kallsyms", base);
+        let (ks_start, ks_end) = match (&self.kallsyms, l.kallsyms) {
+            (Some(k), Some(at)) => (base + at, base + at + k.size()),
+            _ => self.section_range(umod_abi::kallsyms::SECTION_NAME, base),
+        };
         let (ad_start, ad_end) = match l.archdata {
             Some(at) => (
                 base + at,

@@ -87,6 +87,10 @@ pub struct Limits {
     /// Most modules (default 1024).
     #[arg(long, value_name = "N")]
     pub max_modules: Option<usize>,
+    /// Do not keep /tmp/perf-PID.map, the list of module functions that
+    /// perf reads to name samples in module code.
+    #[arg(long)]
+    pub no_perf_map: bool,
 }
 
 fn frame_size(s: &str) -> Result<u32, String> {
@@ -108,6 +112,9 @@ pub fn config(socket: Option<&Path>, o: &Limits) -> Result<DaemonConfig, String>
     }
     if let Some(w) = &o.watchdog {
         config.host.watchdog = parse_seconds(w)?;
+    }
+    if o.no_perf_map {
+        config.host.perf_map = false;
     }
     if let Some(r) = &o.max_request {
         l.max_request = frame_size(r)?;

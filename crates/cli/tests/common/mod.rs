@@ -458,5 +458,7 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+        // The perf map a daemon leaves for profiles read after it exits.
+        let _ = std::fs::remove_file(format!("/tmp/perf-{}.map", self.child.id()));
     }
 }

@@ -77,6 +77,8 @@ pub(crate) fn create_named(
         pins: 0,
         sym_keys: Box::new([]),
         can_unload_busy: None,
+        kallsyms: None,
+        jit: None,
     });
     sh.write_next(st, slot);
     Ok(addr)

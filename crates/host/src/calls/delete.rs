@@ -175,12 +175,13 @@ pub(crate) fn free_module(sh: &Shared, st: &mut StateGuard<'_>, id: u64, tag_fre
     let keys = std::mem::take(&mut st.modules[idx].sym_keys);
     st.symbols
         .remove(u32::try_from(idx).expect("a listed slot"), &keys);
-    let m = st.modules.remove(idx);
+    let mut m = st.modules.remove(idx);
     if let Some(newer) = newer {
         sh.write_next(st, newer);
     }
     sh.kernel
         .forget_module(m.id, &m.name, m.addr(), m.addr() + m.block.size());
+    crate::debug::removed(sh, &mut m);
     sh.window.free(m.block);
 }
 

@@ -12,6 +12,7 @@ use umod_abi::{
 };
 
 use super::{get_mod_name, mod_bound};
+use crate::kallsyms;
 use crate::pin::{self, Hold};
 use crate::services::{KERN_ERR, KERN_INFO};
 use crate::state::{ImageFacts, Shared, State, StateGuard};
@@ -120,6 +121,13 @@ pub(crate) fn prepare(
     // 2.4 ran it.
     let mapping = wx::mapping_of(&img, &h, base).map_err(|why| refuse(sh, &why))?;
 
+    // Its symbol table (kallsyms), read into host memory now.
+    let symbols = kallsyms::of_image(&h, base, |at, len| {
+        let at = (at - base) as usize;
+        img[at..at + len].to_vec()
+    })
+    .map_err(|e| refuse(sh, &e.to_string()))?;
+
     // Every check passed; the system may refuse only for want of memory,
     // and does so before anything changes.
     let flat = |sh: &Shared, st: &mut State| {
@@ -132,24 +140,25 @@ pub(crate) fn prepare(
     match mapping {
         wx::Mapping::Flat => {
             flat(sh, st)?;
-            commit(sh, st, idx, &h, Some(&img), dep_ids);
+            commit(sh, st, idx, &h, Some(&img), dep_ids, symbols.clone());
         }
         // The host writes through its own view: protect, then write.
         wx::Mapping::Segments(segments) if sh.window.mapping().has_host_view() => {
             wx::protect(sh, st, idx, &segments)?;
-            commit(sh, st, idx, &h, Some(&img), dep_ids);
+            commit(sh, st, idx, &h, Some(&img), dep_ids, symbols.clone());
         }
         // A window mapped once is written through the module view: write
         // into a writable block, then protect; a block that cannot be
         // protected stays as 2.4 would have it.
         wx::Mapping::Segments(segments) => {
             flat(sh, st)?;
-            commit(sh, st, idx, &h, Some(&img), dep_ids);
+            commit(sh, st, idx, &h, Some(&img), dep_ids, symbols.clone());
             if wx::protect(sh, st, idx, &segments).is_err() {
                 st.modules[idx].wx = false;
             }
         }
     }
+    crate::debug::loaded(sh, st, idx, &[]);
     Ok(id)
 }
 
@@ -180,7 +189,13 @@ pub(crate) fn prepare_in_place(sh: &Shared, st: &mut State, idx: usize) -> Resul
         w.read(at, &mut r);
         ModuleRef::decode(&r)
     })?;
-    commit(sh, st, idx, &h, None, dep_ids);
+    let symbols = kallsyms::of_image(&h, base, |at, len| {
+        let mut bytes = vec![0u8; len];
+        w.read(at, &mut bytes);
+        bytes
+    })
+    .map_err(|e| refuse(sh, &e.to_string()))?;
+    commit(sh, st, idx, &h, None, dep_ids, symbols);
     Ok(id)
 }
 
@@ -293,6 +308,7 @@ fn commit(
     h: &ModuleHeader,
     img: Option<&[u8]>,
     dep_ids: Vec<u64>,
+    symbols: Option<std::sync::Arc<kallsyms::Symbols>>,
 ) {
     // Re-initialising an entry: 2.4 left its old module_refs linked into
     // other modules' lists while overwriting them. We unlink them first.
@@ -312,6 +328,7 @@ fn commit(
         init: h.init,
         cleanup: h.cleanup,
     };
+    m.kallsyms = symbols;
     // 2.4 also reset this entry's own refs to NULL, which unpinned it while
     // its users still called into it. Its users keep it pinned here.
     let id = m.id;

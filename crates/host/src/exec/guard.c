@@ -16,19 +16,32 @@
  * no C library lock, is held there. Anywhere else (a host service, the C
  * library behind kmalloc) the handler returns and the watchdog tries again
  * on its next tick. This must stay C: it siglongjmps out of the code it
- * interrupted. */
+ * interrupted.
+ *
+ * Before unwinding, the handler copies the words of the stack between the
+ * interrupted stack pointer and the guard's own frame (at most
+ * STACK_WORDS of them): the frames of the module code, which the host
+ * scans for code addresses to print a call trace, as 2.4's show_trace
+ * scanned the kernel stack. They are copied here, on the signal stack,
+ * because the host's own calls reuse that memory once the guard returns;
+ * and through process_vm_readv, so that a stack pointer gone astray reads
+ * as zeros instead of faulting in the handler. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 struct umod_fault {
 	int signal;
 	int code;
 	unsigned long addr; /* the faulting data address (si_addr) */
 	unsigned long ip;   /* the instruction pointer at the fault */
+	unsigned long sp;   /* the stack pointer at the fault */
+	unsigned long stack_words; /* words copied from sp up (umod_fault_stack) */
 };
 
 /* One guarded call in progress on this thread; they nest. */
@@ -36,12 +49,21 @@ struct guard {
 	sigjmp_buf env;
 	const volatile int *preempt; /* raised by the watchdog */
 	unsigned long code_lo, code_hi; /* module code: [lo, hi) */
+	unsigned long stack_top; /* the guard's frame: module frames lie below */
 	struct guard *outer;
 };
+
+/* Most stack words a fault keeps, and how far below the guard's frame its
+ * stack pointer may be for them to be read (further, it is not the stack
+ * the module code was called on). */
+#define STACK_WORDS 512
+#define STACK_REACH (8UL << 20)
+#define WORD sizeof(unsigned long)
 
 static __thread struct guard *guard_top;
 static __thread struct umod_fault guard_fault;
 static __thread int guard_stack_ready;
+static __thread unsigned long guard_stack[STACK_WORDS];
 
 static const int guarded_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
 #define NSIG_GUARDED (sizeof guarded_signals / sizeof guarded_signals[0])
@@ -54,13 +76,52 @@ int umod_preempt_signal(void)
 	return SIGRTMAX - 3;
 }
 
-static void unwind(struct guard *g, int sig, int code, unsigned long addr, unsigned long ip)
+/* Copies the words from sp up to top (at most STACK_WORDS) into
+ * guard_stack, a page at a time; a page that cannot be read is zeros.
+ * Async-signal-safe: getpid and process_vm_readv are system calls. */
+static unsigned long copy_stack(unsigned long sp, unsigned long top)
+{
+	sp = (sp + WORD - 1) & ~(WORD - 1);
+	if (sp >= top || top - sp > STACK_REACH)
+		return 0;
+	unsigned long bytes = (top - sp) / WORD * WORD;
+	if (bytes > sizeof guard_stack)
+		bytes = sizeof guard_stack;
+	pid_t self = getpid();
+	for (unsigned long done = 0; done < bytes;) {
+		unsigned long at = sp + done;
+		unsigned long chunk = 4096 - (at & 4095);
+		if (chunk > bytes - done)
+			chunk = bytes - done;
+		char *to = (char *)guard_stack + done;
+		struct iovec local = { to, chunk };
+		struct iovec remote = { (void *)at, chunk };
+		if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)chunk)
+			memset(to, 0, chunk);
+		done += chunk;
+	}
+	return bytes / WORD;
+}
+
+static void unwind(struct guard *g, int sig, int code, unsigned long addr, unsigned long ip,
+		   unsigned long sp)
 {
 	guard_fault.signal = sig;
 	guard_fault.code = code;
 	guard_fault.addr = addr;
 	guard_fault.ip = ip;
+	guard_fault.sp = sp;
+	guard_fault.stack_words = copy_stack(sp, g->stack_top);
 	siglongjmp(g->env, 1);
+}
+
+/* Copies the stack words of the last fault on this thread (up to cap of
+ * them) to out; returns how many. */
+unsigned long umod_fault_stack(unsigned long *out, unsigned long cap)
+{
+	unsigned long n = guard_fault.stack_words < cap ? guard_fault.stack_words : cap;
+	memcpy(out, guard_stack, n * WORD);
+	return n;
 }
 
 static void fault_handler(int sig, siginfo_t *info, void *ctx)
@@ -69,7 +130,8 @@ static void fault_handler(int sig, siginfo_t *info, void *ctx)
 	if (g) {
 		ucontext_t *uc = ctx;
 		unwind(g, sig, info->si_code, (unsigned long)info->si_addr,
-		       (unsigned long)uc->uc_mcontext.gregs[REG_RIP]);
+		       (unsigned long)uc->uc_mcontext.gregs[REG_RIP],
+		       (unsigned long)uc->uc_mcontext.gregs[REG_RSP]);
 	}
 	for (unsigned i = 0; i < NSIG_GUARDED; i++) {
 		if (guarded_signals[i] != sig)
@@ -101,7 +163,7 @@ static void preempt_handler(int sig, siginfo_t *info, void *ctx)
 	unsigned long ip = (unsigned long)uc->uc_mcontext.gregs[REG_RIP];
 	if (ip < g->code_lo || ip >= g->code_hi)
 		return; /* in host code: the next tick tries again */
-	unwind(g, sig, 0, 0, ip);
+	unwind(g, sig, 0, 0, ip, (unsigned long)uc->uc_mcontext.gregs[REG_RSP]);
 }
 
 /* A preemption point: host services call it on entry from module code.
@@ -114,7 +176,8 @@ void umod_preempt_point(const void *caller)
 {
 	struct guard *g = guard_top;
 	if (g && *g->preempt)
-		unwind(g, umod_preempt_signal(), 0, 0, (unsigned long)caller);
+		unwind(g, umod_preempt_signal(), 0, 0, (unsigned long)caller,
+		       (unsigned long)__builtin_frame_address(0));
 }
 
 static void install(void)
@@ -173,6 +236,11 @@ int umod_guarded_call(unsigned long fn, const unsigned long *args, int *result, 
 		*fault = guard_fault;
 		return 1;
 	}
+	/* The module code's frames lie below the return address the call
+	 * below pushes. */
+	unsigned long sp;
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+	g.stack_top = sp - WORD;
 	guard_top = &g;
 	typedef int (*entry_t)(unsigned long, unsigned long, unsigned long, unsigned long, unsigned long,
 			       unsigned long);

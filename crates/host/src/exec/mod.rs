@@ -19,8 +19,7 @@ use crate::services::context::{self, Frame};
 use crate::services::Kernel;
 
 /// A fault in module code, or the watchdog stopping it.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fault {
     /// The signal (`SIGSEGV`, `SIGILL`..., or the preemption signal).
     pub signal: i32,
@@ -30,6 +29,24 @@ pub struct Fault {
     pub addr: u64,
     /// The instruction pointer at the fault.
     pub ip: u64,
+    /// The stack pointer at the fault.
+    pub sp: u64,
+    /// The words of the stack from `sp` up to the guard's frame (the
+    /// module code's frames), at most 512 of them: what a call trace is
+    /// made from. Empty when the stack pointer had left that stack.
+    pub stack: Vec<u64>,
+}
+
+/// `struct umod_fault` of `guard.c`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct RawFault {
+    signal: i32,
+    code: i32,
+    addr: u64,
+    ip: u64,
+    sp: u64,
+    stack_words: u64,
 }
 
 impl Fault {
@@ -61,11 +78,12 @@ extern "C" {
         f: u64,
         args: *const u64,
         result: *mut i32,
-        fault: *mut Fault,
+        fault: *mut RawFault,
         preempt: *const i32,
         code_lo: u64,
         code_hi: u64,
     ) -> i32;
+    fn umod_fault_stack(out: *mut u64, cap: u64) -> u64;
 }
 
 /// The real-time signal the watchdog stops module code with.
@@ -98,7 +116,7 @@ pub(crate) fn call_module(
         .started(module.map_or(&[][..], |(_, n)| n), what);
     let (code_lo, code_hi) = kernel.module_code_range();
     let mut result = 0i32;
-    let mut fault = Fault::default();
+    let mut fault = RawFault::default();
     // SAFETY: `addr` is an entry point inside a live, executable module
     // block (checked by init_module's bound checks or by the timer and
     // proc code before calling), and module functions follow the System V
@@ -120,9 +138,21 @@ pub(crate) fn call_module(
     };
     drop(call);
     drop(entered);
-    if faulted != 0 {
-        Err(fault)
-    } else {
-        Ok(result)
+    if faulted == 0 {
+        return Ok(result);
     }
+    // The stack words are this thread's copy of this fault: nothing has
+    // run module code on this thread since the guard returned.
+    let mut stack = vec![0u64; usize::try_from(fault.stack_words).unwrap_or(0).min(512)];
+    // SAFETY: `stack` has room for the `stack.len()` words asked for.
+    let n = unsafe { umod_fault_stack(stack.as_mut_ptr(), stack.len() as u64) };
+    stack.truncate(usize::try_from(n).unwrap_or(0));
+    Err(Fault {
+        signal: fault.signal,
+        code: fault.code,
+        addr: fault.addr,
+        ip: fault.ip,
+        sp: fault.sp,
+        stack,
+    })
 }
