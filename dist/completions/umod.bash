@@ -709,7 +709,7 @@ _umod() {
             return 0
             ;;
         umod__subcmd__serve)
-            opts="-h --preload --window --personality --max-request --max-unprivileged-request --max-clients --max-clients-per-user --max-root-clients --unprivileged-memory --memory-per-user --idle-timeout --request-timeout --watchdog --stop-timeout --max-modules --socket --help"
+            opts="-h --preload --window --personality --max-request --max-unprivileged-request --max-clients --max-clients-per-user --max-root-clients --unprivileged-memory --memory-per-user --idle-timeout --request-timeout --watchdog --stop-timeout --max-modules --no-perf-map --socket --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

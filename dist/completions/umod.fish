@@ -62,6 +62,7 @@ complete -c umod -n "__fish_umod_using_subcommand serve" -l watchdog -d 'Stop mo
 complete -c umod -n "__fish_umod_using_subcommand serve" -l stop-timeout -d 'On SIGTERM, exit within this many seconds whatever module code does (default 10)' -r
 complete -c umod -n "__fish_umod_using_subcommand serve" -l max-modules -d 'Most modules (default 1024)' -r
 complete -c umod -n "__fish_umod_using_subcommand serve" -l socket -d 'The daemon\'s socket (default: $UMOD_SOCKET, else /run/umod/umod.sock)' -r -F
+complete -c umod -n "__fish_umod_using_subcommand serve" -l no-perf-map -d 'Do not keep /tmp/perf-PID.map, the list of module functions that perf reads to name samples in module code'
 complete -c umod -n "__fish_umod_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c umod -n "__fish_umod_using_subcommand insmod" -s o -l name -d 'Module name (default: the file name up to the first \'.\')' -r
 complete -c umod -n "__fish_umod_using_subcommand insmod" -l socket -d 'The daemon\'s socket (default: $UMOD_SOCKET, else /run/umod/umod.sock)' -r -F
