@@ -48,7 +48,9 @@ errnos! {
     ESRCH = 3, "No such process";
     EINTR = 4, "Interrupted system call";
     EIO = 5, "Input/output error";
+    ENXIO = 6, "No such device or address";
     ENOEXEC = 8, "Exec format error";
+    EBADF = 9, "Bad file descriptor";
     EAGAIN = 11, "Resource temporarily unavailable";
     ENOMEM = 12, "Cannot allocate memory";
     EACCES = 13, "Permission denied";
@@ -57,7 +59,9 @@ errnos! {
     EEXIST = 17, "File exists";
     ENODEV = 19, "No such device";
     EINVAL = 22, "Invalid argument";
+    ENOTTY = 25, "Inappropriate ioctl for device";
     ENOSPC = 28, "No space left on device";
+    ESPIPE = 29, "Illegal seek";
     ERANGE = 34, "Numerical result out of range";
     EDEADLK = 35, "Resource deadlock avoided";
     ENAMETOOLONG = 36, "File name too long";

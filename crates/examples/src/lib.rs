@@ -25,6 +25,10 @@ macro_rules! example {
     };
 }
 
+/// `chardev.c`: a character device with read, write, ioctl and llseek.
+pub const CHARDEV: Example = example!("chardev", "c");
+/// `sleepy.c`: readers asleep on a wait queue until a writer comes.
+pub const SLEEPY: Example = example!("sleepy", "c");
 /// `hello.c`: printk in init and cleanup.
 pub const HELLO: Example = example!("hello", "c");
 /// `counter.c`: exports `counter_bump` and `counter_value`.

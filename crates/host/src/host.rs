@@ -100,6 +100,10 @@ impl Host {
         let jiffies = exports
             .export_data(&window, builtin::JIFFIES.as_bytes(), 8, 8)
             .map_err(io::Error::other)?;
+        // `&proc_root` as a parent means /proc itself, as a NULL parent does.
+        exports
+            .export_data(&window, b"proc_root", proc::NAME_AT, 8)
+            .map_err(io::Error::other)?;
         let proc_slots = exports
             .reserve_data(&window, proc::SLOT_SIZE * proc::SLOTS, 64)
             .map_err(io::Error::other)?;
@@ -426,6 +430,25 @@ impl Host {
         let page = self.shared.kernel.proc_pages().take();
         let mut st = self.shared.lock()?;
         crate::procfs::read_entry(&self.shared, &mut st, reader, name.as_bytes(), &page)
+    }
+
+    /// `open()` of character device `major:minor` by `caller`, with
+    /// `flags` (`O_RDONLY`...); `node` is the device node's permission
+    /// bits, uid and gid. `ENODEV` when no driver has the major.
+    pub fn open_chrdev(
+        &self,
+        major: u32,
+        minor: u32,
+        flags: u32,
+        node: (u16, u32, u32),
+        caller: &crate::vfs::Requester,
+    ) -> Result<crate::vfs::OpenFile, Errno> {
+        crate::vfs::OpenFile::open(&self.shared, (major, minor), flags, node, caller)
+    }
+
+    /// `/proc/devices`.
+    pub fn proc_devices(&self) -> String {
+        self.shared.kernel.chrdevs().proc_devices()
     }
 
     /// Names of the /proc entries modules registered, sorted.

@@ -57,6 +57,7 @@ pub mod services;
 mod state;
 mod symtab;
 mod ticker;
+pub mod vfs;
 mod window;
 mod wx;
 

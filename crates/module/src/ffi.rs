@@ -37,7 +37,7 @@ pub type ReadProc = unsafe extern "C" fn(
     data: *mut c_void,
 ) -> c_int;
 
-/// `struct proc_dir_entry`, as far as modules touch it.
+/// `struct proc_dir_entry` (2.4.22's 144-byte x86_64 layout).
 #[repr(C)]
 #[derive(Debug)]
 pub struct ProcDirEntry {
@@ -50,24 +50,50 @@ pub struct ProcDirEntry {
     /// Mode bits.
     pub mode: c_uint,
     /// Links.
-    pub nlink: c_uint,
+    pub nlink: c_ulong,
     /// Owner.
     pub uid: c_uint,
     /// Group.
     pub gid: c_uint,
     /// Size shown.
     pub size: c_ulong,
+    /// Inode operations (unused by umod).
+    pub proc_iops: *mut c_void,
+    /// File operations replacing the generic /proc ones.
+    pub proc_fops: *mut c_void,
+    /// The old net-style reader.
+    pub get_info: *mut c_void,
     /// The owning module (its use count is held during reads).
     pub owner: *mut c_void,
+    /// Next entry in the directory.
+    pub next: *mut ProcDirEntry,
     /// Parent directory.
     pub parent: *mut ProcDirEntry,
-    /// Passed to `read_proc`.
+    /// First child (directories).
+    pub subdir: *mut ProcDirEntry,
+    /// Passed to `read_proc` and `write_proc`.
     pub data: *mut c_void,
     /// The read function.
     pub read_proc: Option<ReadProc>,
-    /// The write function (not served by the host yet).
-    pub write_proc: *mut c_void,
+    /// The write function.
+    pub write_proc: Option<WriteProc>,
+    /// Inodes referring to it.
+    pub count: c_int,
+    /// Set when removed while in use.
+    pub deleted: c_int,
+    /// Device number (proc_mknod).
+    pub rdev: u16,
 }
+
+const _: () = assert!(core::mem::size_of::<ProcDirEntry>() == 144);
+
+/// `write_proc_t`: `(file, user buffer, count, data)`.
+pub type WriteProc = unsafe extern "C" fn(
+    file: *mut c_void,
+    buffer: *const c_char,
+    count: c_ulong,
+    data: *mut c_void,
+) -> c_int;
 
 /// `GFP_KERNEL`.
 pub const GFP_KERNEL: c_uint = 0xf0;

@@ -59,6 +59,11 @@ extern "C" {
         data: *mut c_void,
     ) -> *mut c_void;
     fn umod_remove_proc_entry(name: *const c_char, parent: *mut c_void);
+    fn umod_create_proc_entry(
+        name: *const c_char,
+        mode: c_uint,
+        parent: *mut c_void,
+    ) -> *mut c_void;
 }
 
 // The compiler's run-time routines for 128-bit integers and their float
@@ -124,6 +129,10 @@ pub fn functions() -> Vec<(&'static str, usize)> {
             umod_create_proc_read_entry as *const () as usize,
         ),
         (
+            "create_proc_entry",
+            umod_create_proc_entry as *const () as usize,
+        ),
+        (
             "remove_proc_entry",
             umod_remove_proc_entry as *const () as usize,
         ),
@@ -142,6 +151,11 @@ pub fn functions() -> Vec<(&'static str, usize)> {
         ("__fixunsdfti", __fixunsdfti as *const () as usize),
         ("__fixunssfti", __fixunssfti as *const () as usize),
     ]
+    .into_iter()
+    .chain(super::sched::functions())
+    .chain(super::uaccess::functions())
+    .chain(super::chrdev::functions())
+    .collect()
 }
 
 /// Name of the exported tick counter, an `unsigned long` in the window.

@@ -3,10 +3,13 @@
 //! `jiffies`...), and the state those services keep.
 
 pub mod builtin;
+pub mod chrdev;
 pub(crate) mod context;
 pub mod printk;
 pub mod proc;
+pub mod sched;
 pub mod timers;
+pub mod uaccess;
 pub(crate) mod watchdog;
 
 use std::ffi::c_char;
@@ -29,6 +32,8 @@ pub struct Kernel {
     window: Arc<Window>,
     timers: Mutex<TimerQueue>,
     procs: Mutex<ProcTable>,
+    /// Registered character-device majors.
+    chrdevs: Mutex<chrdev::ChrdevTable>,
     /// The pages (each with `start` and `eof` words) that proc read
     /// functions fill, one per read in progress.
     proc_pages: proc::ProcPages,
@@ -63,6 +68,7 @@ impl Kernel {
             window,
             timers: Mutex::new(TimerQueue::default()),
             procs: Mutex::new(ProcTable::new(proc_slots)),
+            chrdevs: Mutex::new(chrdev::ChrdevTable::default()),
             proc_pages: proc::ProcPages::new(proc_pages),
             watchdog: Watchdog::default(),
             taint: std::sync::atomic::AtomicU64::new(0),
@@ -129,6 +135,11 @@ impl Kernel {
         self.procs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The character-device table.
+    pub(crate) fn chrdevs(&self) -> MutexGuard<'_, chrdev::ChrdevTable> {
+        self.chrdevs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The pages proc read functions write into.
     pub(crate) fn proc_pages(&self) -> &proc::ProcPages {
         &self.proc_pages
@@ -143,6 +154,15 @@ impl Kernel {
             self.log(
                 KERN_WARNING,
                 &format!("{name}: removed {timers} pending timer(s) it left behind"),
+            );
+        }
+        for (major, dev) in self.chrdevs().owned_by(id) {
+            self.log(
+                KERN_WARNING,
+                &format!(
+                    "{name}: unregistered character major {major} ({}) it left registered",
+                    String::from_utf8_lossy(&dev)
+                ),
             );
         }
         let left = self.procs().owned_by(id);
@@ -193,6 +213,7 @@ impl Kernel {
             &(addr + proc::NAME_AT).to_le_bytes(),
         );
         w.write(addr + proc::field::MODE, &mode.to_le_bytes());
+        w.write(addr + proc::field::NLINK, &1u64.to_le_bytes());
         w.write(addr + proc::field::DATA, &data.to_le_bytes());
         w.write(addr + proc::field::READ_PROC, &read_proc.to_le_bytes());
         addr

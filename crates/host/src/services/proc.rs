@@ -10,16 +10,16 @@ use std::sync::{Condvar, Mutex};
 
 use umod_abi::PAGE_SIZE;
 
-/// Bytes of one slot: the 80-byte struct, then the name (NUL included).
-pub const SLOT_SIZE: u64 = 128;
+/// Bytes of one slot: the 144-byte struct, then the name (NUL included).
+pub const SLOT_SIZE: u64 = 256;
 /// Slots in the table.
 pub const SLOTS: u64 = 128;
-/// Offset of the name copy in a slot.
-pub const NAME_AT: u64 = 80;
+/// Offset of the name copy in a slot (2.4 put it just after the struct).
+pub const NAME_AT: u64 = 144;
 /// Longest entry name.
 pub const MAX_NAME: usize = (SLOT_SIZE - NAME_AT - 1) as usize;
 
-/// Offsets in `struct proc_dir_entry` (kit `<linux/proc_fs.h>`).
+/// Offsets in `struct proc_dir_entry` (kit `<linux/proc_fs.h>`, 2.4.22's).
 pub mod field {
     /// `unsigned short namelen`
     pub const NAMELEN: u64 = 2;
@@ -27,14 +27,20 @@ pub mod field {
     pub const NAME: u64 = 8;
     /// `mode_t mode`
     pub const MODE: u64 = 16;
+    /// `nlink_t nlink`
+    pub const NLINK: u64 = 24;
     /// `uid_t uid`
-    pub const UID: u64 = 24;
+    pub const UID: u64 = 32;
     /// `gid_t gid`
-    pub const GID: u64 = 28;
+    pub const GID: u64 = 36;
+    /// `unsigned long size`
+    pub const SIZE: u64 = 40;
     /// `void *data`
-    pub const DATA: u64 = 56;
+    pub const DATA: u64 = 104;
     /// `read_proc_t *read_proc`
-    pub const READ_PROC: u64 = 64;
+    pub const READ_PROC: u64 = 112;
+    /// `write_proc_t *write_proc`
+    pub const WRITE_PROC: u64 = 120;
 }
 
 /// Pages proc read functions may fill at once: one per /proc read in
@@ -196,9 +202,10 @@ mod tests {
         assert_eq!(a, 0x1000);
         assert!(t.create(b"a", None).is_none());
         assert!(t.create(b"", None).is_none());
-        assert!(t.create(&[b'x'; 48], None).is_none());
+        assert!(t.create(&[b'x'; MAX_NAME + 1], None).is_none());
         let b = t.create(b"b", None).unwrap();
         assert_eq!(b, 0x1000 + SLOT_SIZE);
+        assert!(t.create(&[b'y'; MAX_NAME], None).is_some());
         assert_eq!(t.owned_by(1), vec![b"a".to_vec()]);
         assert_eq!(t.remove(b"a"), Some(a));
         assert_eq!(t.create(b"c", None), Some(a));

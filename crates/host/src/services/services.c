@@ -85,6 +85,15 @@ void *umod_create_proc_read_entry(const char *name, unsigned int mode, void *bas
 	return (void *)umod_proc_create(name, strlen(name), mode, (unsigned long)read_proc, (unsigned long)data);
 }
 
+void *umod_create_proc_entry(const char *name, unsigned int mode, void *parent)
+{
+	PREEMPT_POINT();
+	(void)parent; /* entries live in /proc itself */
+	if (!name || !*name)
+		return 0;
+	return (void *)umod_proc_create(name, strlen(name), mode, 0, 0);
+}
+
 void umod_remove_proc_entry(const char *name, void *parent)
 {
 	PREEMPT_POINT();

@@ -32,6 +32,8 @@ struct RunningCall {
     tid: libc::pid_t,
     preempt: Arc<AtomicI32>,
     signalled: Option<Instant>,
+    /// Asleep in a 2.4 sleeping primitive: waiting, not spinning.
+    asleep: bool,
 }
 
 /// A registered call; unregisters on drop.
@@ -84,11 +86,35 @@ impl Watchdog {
             tid: unsafe { libc::gettid() },
             preempt: Arc::clone(&flag),
             signalled: None,
+            asleep: false,
         });
         CallGuard {
             watchdog: self,
             token,
             flag,
+        }
+    }
+
+    /// The innermost call on this thread went to sleep (on a wait queue,
+    /// a semaphore, `schedule`): it is not running until it wakes.
+    pub fn pause_this_thread(&self) {
+        self.set_asleep(true);
+    }
+
+    /// The innermost call on this thread woke: its time starts again.
+    pub fn resume_this_thread(&self) {
+        self.set_asleep(false);
+    }
+
+    fn set_asleep(&self, asleep: bool) {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        let mut calls = self.lock();
+        if let Some(c) = calls.iter_mut().rev().find(|c| c.tid == tid) {
+            c.asleep = asleep;
+            if !asleep {
+                c.started = Instant::now();
+            }
         }
     }
 
@@ -104,7 +130,7 @@ impl Watchdog {
     ) {
         let calls = &mut *self.lock();
         for c in calls.iter_mut() {
-            if now.saturating_duration_since(c.started) < limit {
+            if c.asleep || now.saturating_duration_since(c.started) < limit {
                 continue;
             }
             if c.signalled
