@@ -2,12 +2,22 @@
 // friends), which stable Rust cannot define, and the guard that runs
 // module code (it must siglongjmp out of a signal handler).
 fn main() {
-    for file in ["src/services/services.c", "src/exec/guard.c"] {
+    const FILES: [&str; 8] = [
+        "src/services/services.c",
+        "src/services/memory.c",
+        "src/services/time.c",
+        "src/services/resource.c",
+        "src/services/io.c",
+        "src/services/spinlock.c",
+        "src/services/strings.c",
+        "src/exec/guard.c",
+    ];
+    for file in FILES {
         println!("cargo:rerun-if-changed={file}");
     }
+    println!("cargo:rerun-if-changed=src/services/kapi.h");
     cc::Build::new()
-        .file("src/services/services.c")
-        .file("src/exec/guard.c")
+        .files(FILES)
         .flag_if_supported("-fno-strict-aliasing")
         .warnings(true)
         .extra_warnings(true)

@@ -39,11 +39,6 @@ extern struct resource iomem_resource;
 
 extern int request_resource(struct resource *root, struct resource *new);
 extern int release_resource(struct resource *new);
-extern int allocate_resource(struct resource *root, struct resource *new, unsigned long size,
-			     unsigned long min, unsigned long max, unsigned long align,
-			     void (*alignf)(void *, struct resource *, unsigned long, unsigned long),
-			     void *alignf_data);
-
 extern struct resource *__request_region(struct resource *parent, unsigned long start, unsigned long n,
 					 const char *name);
 extern int __check_region(struct resource *parent, unsigned long start, unsigned long n);
