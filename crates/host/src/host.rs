@@ -100,8 +100,8 @@ impl Host {
         let jiffies = exports
             .export_data(&window, builtin::JIFFIES.as_bytes(), 8, 8)
             .map_err(io::Error::other)?;
-        let kapi = crate::services::export_kapi_data(&mut exports, &window)
-            .map_err(io::Error::other)?;
+        let kapi =
+            crate::services::export_kapi_data(&mut exports, &window).map_err(io::Error::other)?;
         let proc_slots = exports
             .reserve_data(&window, proc::SLOT_SIZE * proc::SLOTS, 64)
             .map_err(io::Error::other)?;

@@ -385,7 +385,7 @@ int umod_kmem_cache_destroy(struct kmem_cache_s *c)
 		pthread_mutex_lock(&caches_lock);
 		char old[sizeof c->name];
 		snprintf(old, sizeof old, "%s", c->name);
-		snprintf(c->name, sizeof c->name, "%s(leftover %p)", old, (void *)c);
+		snprintf(c->name, sizeof c->name, "%.19s(leftover %p)", old, (void *)c);
 		pthread_mutex_unlock(&caches_lock);
 		umod_kapi_log("<4>kmem_cache_destroy: the leftover cache %s is renamed %s, so that it can be created again\n",
 			      old, c->name);

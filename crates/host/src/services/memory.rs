@@ -125,7 +125,11 @@ impl Kernel {
                     // can reach any more (its module is gone); the buffer
                     // is ours, of the length passed.
                     let live = unsafe {
-                        umod_kmem_cache_forget(addr as *mut c_void, buf.as_mut_ptr().cast(), buf.len())
+                        umod_kmem_cache_forget(
+                            addr as *mut c_void,
+                            buf.as_mut_ptr().cast(),
+                            buf.len(),
+                        )
                     };
                     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
                     self.log(
@@ -153,7 +157,9 @@ impl Kernel {
         if objects > 0 {
             self.log(
                 KERN_WARNING,
-                &format!("{name}: freed {objects} kmalloc object(s), {bytes} bytes, it left allocated"),
+                &format!(
+                    "{name}: freed {objects} kmalloc object(s), {bytes} bytes, it left allocated"
+                ),
             );
         }
         if pages > 0 {
@@ -192,18 +198,45 @@ entry_points!(
 /// in the built-in list).
 pub fn functions() -> Vec<(&'static str, usize)> {
     vec![
-        ("__get_free_pages", umod_get_free_pages as *const () as usize),
-        ("get_zeroed_page", umod_get_zeroed_page as *const () as usize),
+        (
+            "__get_free_pages",
+            umod_get_free_pages as *const () as usize,
+        ),
+        (
+            "get_zeroed_page",
+            umod_get_zeroed_page as *const () as usize,
+        ),
         ("free_pages", umod_free_pages as *const () as usize),
         ("vmalloc_32", umod_vmalloc as *const () as usize),
         ("__vmalloc", umod___vmalloc as *const () as usize),
-        ("remap_page_range", umod_remap_page_range as *const () as usize),
-        ("kmem_cache_create", umod_kmem_cache_create as *const () as usize),
-        ("kmem_cache_alloc", umod_kmem_cache_alloc as *const () as usize),
-        ("kmem_cache_free", umod_kmem_cache_free as *const () as usize),
-        ("kmem_cache_size", umod_kmem_cache_size as *const () as usize),
-        ("kmem_cache_shrink", umod_kmem_cache_shrink as *const () as usize),
-        ("kmem_cache_destroy", umod_kmem_cache_destroy as *const () as usize),
+        (
+            "remap_page_range",
+            umod_remap_page_range as *const () as usize,
+        ),
+        (
+            "kmem_cache_create",
+            umod_kmem_cache_create as *const () as usize,
+        ),
+        (
+            "kmem_cache_alloc",
+            umod_kmem_cache_alloc as *const () as usize,
+        ),
+        (
+            "kmem_cache_free",
+            umod_kmem_cache_free as *const () as usize,
+        ),
+        (
+            "kmem_cache_size",
+            umod_kmem_cache_size as *const () as usize,
+        ),
+        (
+            "kmem_cache_shrink",
+            umod_kmem_cache_shrink as *const () as usize,
+        ),
+        (
+            "kmem_cache_destroy",
+            umod_kmem_cache_destroy as *const () as usize,
+        ),
     ]
 }
 

@@ -21,7 +21,10 @@ pub(crate) struct Roots {
 }
 
 /// Exports the roots: "PCI IO" 0..0xffff and "PCI mem" 0..0xffffffff.
-pub(crate) fn export_data(exports: &mut ExportTable, window: &Window) -> Result<Roots, ExportError> {
+pub(crate) fn export_data(
+    exports: &mut ExportTable,
+    window: &Window,
+) -> Result<Roots, ExportError> {
     let mut root = |name: &str, label: &[u8], end: u64| -> Result<u64, ExportError> {
         let addr = exports.export_data(window, name.as_bytes(), RESOURCE_SIZE, 8)?;
         let text = exports.reserve_data(window, label.len() as u64 + 1, 1)?;
@@ -77,7 +80,9 @@ impl Kernel {
         // SAFETY: `root` is this host's root in its window, mapped for the
         // host's life; resource.c walks the tree under its lock and
         // writes at most `page.len()` bytes into `page`.
-        let n = unsafe { umod_resource_list(root as *mut c_void, page.as_mut_ptr().cast(), page.len()) };
+        let n = unsafe {
+            umod_resource_list(root as *mut c_void, page.as_mut_ptr().cast(), page.len())
+        };
         page.truncate(n);
         Some(page)
     }
@@ -95,12 +100,21 @@ impl Kernel {
             let (mut start, mut end): (c_ulong, c_ulong) = (0, 0);
             // SAFETY: as for `resource_proc`; the out-pointers are ours.
             while unsafe {
-                umod_resource_forget(root as *mut c_void, id as c_long, lo, hi, &mut start, &mut end)
+                umod_resource_forget(
+                    root as *mut c_void,
+                    id as c_long,
+                    lo,
+                    hi,
+                    &mut start,
+                    &mut end,
+                )
             } != 0
             {
                 self.log(
                     KERN_WARNING,
-                    &format!("{name}: released {what} {start:0width$x}-{end:0width$x} it left requested"),
+                    &format!(
+                        "{name}: released {what} {start:0width$x}-{end:0width$x} it left requested"
+                    ),
                 );
             }
         }
@@ -126,10 +140,22 @@ entry_points!(
 /// The region services' exports.
 pub fn functions() -> Vec<(&'static str, usize)> {
     vec![
-        ("request_resource", umod_request_resource as *const () as usize),
-        ("release_resource", umod_release_resource as *const () as usize),
-        ("__request_region", umod_request_region as *const () as usize),
+        (
+            "request_resource",
+            umod_request_resource as *const () as usize,
+        ),
+        (
+            "release_resource",
+            umod_release_resource as *const () as usize,
+        ),
+        (
+            "__request_region",
+            umod_request_region as *const () as usize,
+        ),
         ("__check_region", umod_check_region as *const () as usize),
-        ("__release_region", umod_release_region as *const () as usize),
+        (
+            "__release_region",
+            umod_release_region as *const () as usize,
+        ),
     ]
 }

@@ -40,7 +40,10 @@ pub fn functions() -> Vec<(&'static str, usize)> {
         ("vsnprintf", umod_vsnprintf as *const () as usize),
         ("sscanf", umod_sscanf as *const () as usize),
         ("vsscanf", umod_vsscanf as *const () as usize),
-        ("simple_strtoull", umod_simple_strtoull as *const () as usize),
+        (
+            "simple_strtoull",
+            umod_simple_strtoull as *const () as usize,
+        ),
         ("request_module", umod_request_module as *const () as usize),
     ]
 }

@@ -66,7 +66,10 @@ entry_points!(
 /// over 20000 µs must fail to load, as in 2.4).
 pub fn functions() -> Vec<(&'static str, usize)> {
     vec![
-        ("do_gettimeofday", umod_do_gettimeofday as *const () as usize),
+        (
+            "do_gettimeofday",
+            umod_do_gettimeofday as *const () as usize,
+        ),
         ("__udelay", umod_udelay as *const () as usize),
         ("__ndelay", umod_ndelay as *const () as usize),
         ("__const_udelay", umod_const_udelay as *const () as usize),

@@ -49,7 +49,9 @@ pub(crate) fn export_data(exports: &mut ExportTable, window: &Window) -> Result<
     for (i, f) in fields().iter().enumerate() {
         let bytes = f.as_bytes();
         let n = bytes.len().min(FIELD - 1);
-        window.mapping().write(addr + (i * FIELD) as u64, &bytes[..n]);
+        window
+            .mapping()
+            .write(addr + (i * FIELD) as u64, &bytes[..n]);
     }
     Ok(addr)
 }
