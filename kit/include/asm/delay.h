@@ -13,7 +13,7 @@ extern void __ndelay(unsigned long nsecs);
 extern void __const_udelay(unsigned long xloops);
 extern void __delay(unsigned long loops);
 
-/* 0x10c6 is 2**32 / 1000000 (rounded up), 2.4's scale for xloops. */
+/* 0x10c6 is 2**32 / 1000000, 2.4's scale for xloops. */
 #define udelay(n) (__builtin_constant_p(n) ? ((n) > 20000 ? __bad_udelay() : __const_udelay((n) * 0x10c6ul)) \
 					   : __udelay(n))
 #define ndelay(n) (__builtin_constant_p(n) ? ((n) > 20000 ? __bad_ndelay() : __const_udelay((n) * 5ul)) \

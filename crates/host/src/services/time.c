@@ -55,12 +55,14 @@ void umod_ndelay(unsigned long nsecs)
 	spin_ns(nsecs, __builtin_return_address(0));
 }
 
-/* xloops = usecs * 2^32 / 10^6 (the kit's udelay multiplies by 0x10c6). */
+/* xloops = usecs * 0x10c6 (the kit's udelay; 0x10c6 is 2^32 / 10^6
+ * rounded down): back to whole microseconds, rounded up, so a delay is
+ * never shorter than asked. */
 void umod_const_udelay(unsigned long xloops)
 {
 	PREEMPT_POINT();
-	unsigned long long ns = ((unsigned __int128)xloops * 1000000000ull) >> 32;
-	spin_ns(ns, __builtin_return_address(0));
+	unsigned long long usecs = (xloops + 0x10c5ul) / 0x10c6ul;
+	spin_ns(usecs * 1000ull, __builtin_return_address(0));
 }
 
 /* `loops` of loops_per_jiffy per 1/HZ second. */
