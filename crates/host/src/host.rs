@@ -104,6 +104,8 @@ impl Host {
         exports
             .export_data(&window, b"proc_root", proc::NAME_AT, 8)
             .map_err(io::Error::other)?;
+        let kapi =
+            crate::services::export_kapi_data(&mut exports, &window).map_err(io::Error::other)?;
         let proc_slots = exports
             .reserve_data(&window, proc::SLOT_SIZE * proc::SLOTS, 64)
             .map_err(io::Error::other)?;
@@ -120,6 +122,7 @@ impl Host {
             proc_slots,
             proc_pages,
         ));
+        kernel.set_kapi_data(kapi);
         let id = NEXT_HOST_ID.fetch_add(1, Ordering::Relaxed);
         let one_view = !window.mapping().has_host_view();
         let shared = Arc::new(Shared::new(id, window, kernel, &config, jiffies, state));
@@ -426,6 +429,10 @@ impl Host {
     /// The text of the /proc entry `name`, read by `reader`: `EACCES` when
     /// the entry's mode, uid and gid do not let it read, as 2.4's open.
     pub fn read_proc_as(&self, reader: &FileCreds, name: &str) -> Result<Vec<u8>, Errno> {
+        // The host's own entries (mode 0444: anyone may read them).
+        if let Some(text) = self.shared.kernel.resource_proc(name.as_bytes()) {
+            return Ok(text);
+        }
         // A page first (it may mean waiting for another read), then the lock.
         let page = self.shared.kernel.proc_pages().take();
         let mut st = self.shared.lock()?;

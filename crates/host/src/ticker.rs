@@ -61,6 +61,7 @@ pub(crate) fn start(shared: Weak<Shared>) -> Ticker {
                 .mapping()
                 .atomic_u64(sh.jiffies_addr)
                 .store(now, Ordering::Relaxed);
+            sh.kernel.tick_xtime();
             let signal = crate::exec::preempt_signal();
             sh.kernel
                 .watchdog()

@@ -138,9 +138,11 @@ pub(crate) fn bad_symbol(symbol: impl Into<String>, problem: impl Into<String>) 
     }
 }
 
-/// "unresolved symbol a", or "unresolved symbols a, b, c".
+/// "unresolved symbol a", or "unresolved symbols a, b, c"; a symbol the
+/// host refuses on purpose is followed by the reason.
 fn unresolved_text(names: &[String]) -> String {
-    match names {
+    let names: Vec<String> = names.iter().map(|n| crate::refused::explained(n)).collect();
+    match names.as_slice() {
         [one] => format!("unresolved symbol {one}"),
         many => format!("unresolved symbols {}", many.join(", ")),
     }

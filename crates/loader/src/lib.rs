@@ -24,6 +24,7 @@ pub mod layout;
 pub mod link;
 pub mod modinfo;
 pub mod params;
+pub mod refused;
 pub mod resolve;
 pub mod symbols;
 pub mod x86_64;

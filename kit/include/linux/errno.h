@@ -1,39 +1,16 @@
-/* umod module kit: error numbers (asm-generic values, as 2.4 x86). */
+/* umod module kit: error numbers: asm/errno.h's, and the kernel's own. */
 #ifndef _UMOD_LINUX_ERRNO_H
 #define _UMOD_LINUX_ERRNO_H
 
-#define EPERM 1
-#define ENOENT 2
-#define ESRCH 3
-#define EINTR 4
-#define EIO 5
-#define ENXIO 6
-#define E2BIG 7
-#define ENOEXEC 8
-#define EBADF 9
-#define ECHILD 10
-#define EAGAIN 11
-#define ENOMEM 12
-#define EACCES 13
-#define EFAULT 14
-#define EBUSY 16
-#define EEXIST 17
-#define ENODEV 19
-#define ENOTDIR 20
-#define EISDIR 21
-#define EINVAL 22
-#define ENFILE 23
-#define EMFILE 24
-#define ENOTTY 25
-#define EFBIG 27
-#define ENOSPC 28
-#define ESPIPE 29
-#define EROFS 30
-#define EPIPE 32
-#define EDOM 33
-#define ERANGE 34
-#define EDEADLK 35
-#define ENAMETOOLONG 36
-#define ENOSYS 38
+#include <asm/errno.h>
+
+#ifdef __KERNEL__
+/* Never seen by user programs (except ENOIOCTLCMD from a char driver,
+ * which only the tty layer translates). */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ENOIOCTLCMD 515
+#endif
 
 #endif

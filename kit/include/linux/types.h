@@ -3,49 +3,64 @@
 #define _UMOD_LINUX_TYPES_H
 
 #include <stddef.h>
-
-typedef signed char s8;
-typedef unsigned char u8;
-typedef signed short s16;
-typedef unsigned short u16;
-typedef signed int s32;
-typedef unsigned int u32;
-typedef signed long long s64;
-typedef unsigned long long u64;
-
-typedef u8 __u8;
-typedef u16 __u16;
-typedef u32 __u32;
-typedef u64 __u64;
-typedef s8 __s8;
-typedef s16 __s16;
-typedef s32 __s32;
-typedef s64 __s64;
-
-typedef long __kernel_off_t;
-typedef long __kernel_ssize_t;
-typedef unsigned int __kernel_mode_t;
-typedef unsigned int __kernel_uid_t;
-typedef unsigned int __kernel_gid_t;
+#include <asm/types.h>
+#include <asm/posix_types.h>
 
 #ifndef _UMOD_NO_POSIX_TYPES
-typedef __kernel_off_t off_t;
-typedef __kernel_ssize_t ssize_t;
+typedef __kernel_fd_set fd_set;
+typedef __kernel_ino_t ino_t;
 typedef __kernel_mode_t mode_t;
-typedef __kernel_uid_t uid_t;
-typedef __kernel_gid_t gid_t;
+typedef __kernel_nlink_t nlink_t;
+typedef __kernel_off_t off_t;
+typedef __kernel_pid_t pid_t;
+typedef __kernel_daddr_t daddr_t;
+typedef __kernel_uid32_t uid_t;
+typedef __kernel_gid32_t gid_t;
+typedef __kernel_uid16_t uid16_t;
+typedef __kernel_gid16_t gid16_t;
+typedef __kernel_loff_t loff_t;
+typedef __kernel_ssize_t ssize_t;
+typedef __kernel_time_t time_t;
+typedef __kernel_clock_t clock_t;
+typedef __kernel_caddr_t caddr_t;
+typedef __kernel_dev_t dev_t;
+
+typedef unsigned char u_char;
+typedef unsigned short u_short;
+typedef unsigned int u_int;
+typedef unsigned long u_long;
+typedef unsigned char unchar;
+typedef unsigned short ushort;
+typedef unsigned int uint;
+typedef unsigned long ulong;
+
+typedef __u8 u_int8_t;
+typedef __s8 int8_t;
+typedef __u16 u_int16_t;
+typedef __s16 int16_t;
+typedef __u32 u_int32_t;
+typedef __s32 int32_t;
+typedef __u8 uint8_t;
+typedef __u16 uint16_t;
+typedef __u32 uint32_t;
+typedef __u64 uint64_t;
+typedef __u64 u_int64_t;
+typedef __s64 int64_t;
 #endif
 
-typedef struct { volatile int counter; } atomic_t;
-
-#define ATOMIC_INIT(i) { (i) }
-#define atomic_read(v) ((v)->counter)
-#define atomic_set(v, i) (((v)->counter) = (i))
-#define atomic_inc(v) ((void)__atomic_add_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
-#define atomic_dec(v) ((void)__atomic_sub_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
+struct ustat {
+	__kernel_daddr_t f_tfree;
+	__kernel_ino_t f_tinode;
+	char f_fname[6];
+	char f_fpack[6];
+};
 
 struct list_head {
 	struct list_head *next, *prev;
 };
+
+/* atomic_t is <asm/atomic.h>'s; it comes along here, as the kit's
+ * module.h and timer.h always relied on it. */
+#include <asm/atomic.h>
 
 #endif

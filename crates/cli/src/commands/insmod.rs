@@ -117,7 +117,12 @@ fn insmod_failure(file: &str, e: InsmodError) -> Failure {
         InsmodError::Load(LoadError::Unresolved(names)) => Failure::new(
             names
                 .iter()
-                .map(|n| format!("insmod: {file}: unresolved symbol {n}"))
+                .map(|n| {
+                    format!(
+                        "insmod: {file}: unresolved symbol {}",
+                        umod_loader::refused::explained(n)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
         ),

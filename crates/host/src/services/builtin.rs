@@ -136,6 +136,16 @@ pub fn functions() -> Vec<(&'static str, usize)> {
             "remove_proc_entry",
             umod_remove_proc_entry as *const () as usize,
         ),
+        // The 2.4 API's services, each subsystem in its own file.
+    ]
+    .into_iter()
+    .chain(super::memory::functions())
+    .chain(super::time::functions())
+    .chain(super::resource::functions())
+    .chain(super::io::functions())
+    .chain(super::spinlock::functions())
+    .chain(super::strings::functions())
+    .chain([
         // Pure computation, short: no preemption point needed.
         ("__udivti3", __udivti3 as *const () as usize),
         ("__umodti3", __umodti3 as *const () as usize),
@@ -150,8 +160,7 @@ pub fn functions() -> Vec<(&'static str, usize)> {
         ("__fixsfti", __fixsfti as *const () as usize),
         ("__fixunsdfti", __fixunsdfti as *const () as usize),
         ("__fixunssfti", __fixunssfti as *const () as usize),
-    ]
-    .into_iter()
+    ])
     .chain(super::sched::functions())
     .chain(super::uaccess::functions())
     .chain(super::chrdev::functions())

@@ -15,7 +15,7 @@ struct klist {
 typedef struct {
 	volatile int lock;
 } kspinlock_t;
-#define KSPIN_HELD (-0x10000)
+#define KSPIN_HELD ((int)0x80000000u) /* as the kit's __UMOD_SPIN_HELD */
 
 struct ktask {
 	volatile long state;

@@ -5,11 +5,18 @@
 pub mod builtin;
 pub mod chrdev;
 pub(crate) mod context;
+pub mod io;
+pub mod memory;
 pub mod printk;
 pub mod proc;
+pub mod resource;
 pub mod sched;
+pub mod spinlock;
+pub mod strings;
+pub mod time;
 pub mod timers;
 pub mod uaccess;
+pub mod utsname;
 pub(crate) mod watchdog;
 
 use std::ffi::c_char;
@@ -43,6 +50,33 @@ pub struct Kernel {
     taint: std::sync::atomic::AtomicU64,
     /// Modules whose code faulted.
     oopsed: Mutex<std::collections::HashSet<u64>>,
+    /// Where the exported kernel data objects of the 2.4 API lie.
+    kapi: std::sync::OnceLock<KapiData>,
+}
+
+/// Addresses of exported data the services keep up to date.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KapiData {
+    /// `struct timeval xtime`.
+    pub xtime: u64,
+    /// `ioport_resource` and `iomem_resource`.
+    pub roots: resource::Roots,
+}
+
+/// Exports the data objects of the 2.4 API (`xtime`, `loops_per_jiffy`,
+/// `system_utsname`, `num_physpages`, the resource roots).
+pub(crate) fn export_kapi_data(
+    exports: &mut crate::exports::ExportTable,
+    window: &Window,
+) -> Result<KapiData, crate::exports::ExportError> {
+    let xtime = time::export_data(exports, window)?;
+    utsname::export_data(exports, window)?;
+    let pages = exports.export_data(window, memory::NUM_PHYSPAGES.as_bytes(), 8, 8)?;
+    window
+        .mapping()
+        .write(pages, &memory::physpages().to_le_bytes());
+    let roots = resource::export_data(exports, window)?;
+    Ok(KapiData { xtime, roots })
 }
 
 /// A module without a GPL-compatible licence was loaded (`P`).
@@ -73,7 +107,19 @@ impl Kernel {
             watchdog: Watchdog::default(),
             taint: std::sync::atomic::AtomicU64::new(0),
             oopsed: Mutex::new(std::collections::HashSet::new()),
+            kapi: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Records where the 2.4 API's data objects are (once, at start-up).
+    pub(crate) fn set_kapi_data(&self, data: KapiData) {
+        let _ = self.kapi.set(data);
+        self.tick_xtime();
+    }
+
+    /// Where the 2.4 API's data objects are.
+    pub(crate) fn kapi_data(&self) -> Option<KapiData> {
+        self.kapi.get().copied()
     }
 
     /// Calls into module code in progress.
@@ -146,9 +192,12 @@ impl Kernel {
     }
 
     /// Drops what a departing module left registered (timers whose struct
-    /// lies in its block, /proc entries it created) and says so in the log.
+    /// lies in its block, /proc entries it created, I/O regions, memory)
+    /// and says so in the log.
     pub(crate) fn forget_module(&self, id: u64, name: &[u8], start: u64, end: u64) {
         let name = String::from_utf8_lossy(name);
+        self.forget_resources(id, &name, start, end);
+        self.forget_allocations(id, &name);
         let timers = self.timers().remove_within(start, end);
         if timers > 0 {
             self.log(

@@ -135,31 +135,6 @@ unsigned long umod_simple_strtoul(const char *cp, char **endp, unsigned int base
 
 /* The C library's functions with the kernel's contracts, each behind a
  * preemption point. */
-void *umod_kmalloc(size_t size, int flags)
-{
-	PREEMPT_POINT();
-	(void)flags;
-	return malloc(size);
-}
-
-void umod_kfree(void *p)
-{
-	PREEMPT_POINT();
-	free(p);
-}
-
-void *umod_vmalloc(unsigned long size)
-{
-	PREEMPT_POINT();
-	return malloc(size);
-}
-
-void umod_vfree(void *p)
-{
-	PREEMPT_POINT();
-	free(p);
-}
-
 void *umod_memcpy(void *d, const void *s, size_t n)
 {
 	PREEMPT_POINT();
