@@ -4,9 +4,13 @@
 
 pub mod builtin;
 pub(crate) mod context;
+pub(crate) mod irq;
+pub(crate) mod irqflags;
 pub mod printk;
 pub mod proc;
+pub(crate) mod softirq;
 pub mod timers;
+pub(crate) mod tqueue;
 pub(crate) mod watchdog;
 
 use std::ffi::c_char;
@@ -38,6 +42,8 @@ pub struct Kernel {
     taint: std::sync::atomic::AtomicU64,
     /// Modules whose code faulted.
     oopsed: Mutex<std::collections::HashSet<u64>>,
+    /// Bottom halves, tasklets, task queues, interrupt lines.
+    deferred: softirq::Deferred,
 }
 
 /// A module without a GPL-compatible licence was loaded (`P`).
@@ -67,6 +73,7 @@ impl Kernel {
             watchdog: Watchdog::default(),
             taint: std::sync::atomic::AtomicU64::new(0),
             oopsed: Mutex::new(std::collections::HashSet::new()),
+            deferred: softirq::Deferred::default(),
         }
     }
 
@@ -124,6 +131,11 @@ impl Kernel {
         self.timers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Bottom halves, tasklets, task queues, interrupt lines.
+    pub(crate) fn deferred(&self) -> &softirq::Deferred {
+        &self.deferred
+    }
+
     /// The registered /proc entries.
     pub(crate) fn procs(&self) -> MutexGuard<'_, ProcTable> {
         self.procs.lock().unwrap_or_else(|e| e.into_inner())
@@ -145,6 +157,7 @@ impl Kernel {
                 &format!("{name}: removed {timers} pending timer(s) it left behind"),
             );
         }
+        self.forget_deferred(id, &name, start, end);
         let left = self.procs().owned_by(id);
         for entry in left {
             self.remove_proc(&entry);
@@ -155,6 +168,32 @@ impl Kernel {
                     String::from_utf8_lossy(&entry)
                 ),
             );
+        }
+    }
+
+    /// Drops the irq handlers, tasklets, bottom halves and queued tasks a
+    /// departing module left behind, saying so.
+    fn forget_deferred(&self, id: u64, name: &str, start: u64, end: u64) {
+        let d = &self.deferred;
+        for irq in d.irq.forget_module(id, start, end) {
+            self.log(
+                KERN_WARNING,
+                &format!("{name}: freed IRQ {irq} it left requested"),
+            );
+        }
+        let (tasklets, bhs) = d.forget_within(start, end);
+        let tasks = d.tq.forget_within(start, end);
+        for (n, what) in [
+            (tasklets, "scheduled tasklet(s)"),
+            (bhs, "bottom half(s)"),
+            (tasks, "queued task(s)"),
+        ] {
+            if n > 0 {
+                self.log(
+                    KERN_WARNING,
+                    &format!("{name}: removed {n} {what} it left behind"),
+                );
+            }
         }
     }
 
