@@ -239,3 +239,69 @@ fn faults_in_deferred_work_oops_that_module_and_the_threads_go_on() {
         }
     }
 }
+
+#[test]
+fn disable_irq_holds_an_interrupt_until_enable_irq() {
+    let host = host();
+    load(&host, "irqctl", &fixture("irqctl"), &[]).unwrap();
+    // Disabled twice, enabled once: the interrupt waits.
+    host.raise_irq(9).unwrap();
+    assert!(!has_line(&host, "irqctl: irq 9 handled"));
+    assert!(interrupts(&host).contains("  9:          1          XT-PIC  irqctl\n"));
+    wait_until("the handler, once enabled", || {
+        has_line(&host, "irqctl: irq 9 handled")
+    });
+    let log = texts(&host);
+    let enabling = log.iter().position(|t| t == "irqctl: enabling").unwrap();
+    let handled = log
+        .iter()
+        .position(|t| t == "irqctl: irq 9 handled")
+        .unwrap();
+    assert!(enabling < handled, "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|t| t.starts_with("enable_irq(9) unbalanced from ")),
+        "{log:#?}"
+    );
+    wait_until("the bottom half and the tasklet", || {
+        has_line(
+            &host,
+            "irqctl: serial bh: in_interrupt=1 in_irq=0 in_softirq=1",
+        ) && has_line(&host, "irqctl: hi tasklet 9: in_softirq=1")
+    });
+    host.raise_irq(9).unwrap();
+    assert_eq!(
+        texts(&host)
+            .iter()
+            .filter(|t| *t == "irqctl: irq 9 handled")
+            .count(),
+        2
+    );
+    host.delete(&root(), Some("irqctl")).unwrap();
+    assert!(has_line(&host, "Trying to free free IRQ9"));
+    assert_eq!(interrupts(&host), EMPTY_INTERRUPTS);
+    assert!(!texts(&host).iter().any(|t| t.contains("left")));
+}
+
+#[test]
+fn spinning_deferred_work_is_stopped_and_the_threads_go_on() {
+    for (where_, what) in [("tasklet", "a tasklet"), ("keventd", "a scheduled task")] {
+        let host = Host::with_config(umod_host::HostConfig {
+            window_size: 16 << 20,
+            watchdog: Duration::from_millis(300),
+            ..Default::default()
+        })
+        .unwrap();
+        let arg = format!("where={where_}");
+        load(&host, "softcrash", &fixture("softcrash"), &[&arg, "spin=1"]).unwrap();
+        let lockup = format!(
+            "BUG: soft lockup: softcrash stuck for 0.3s during {what}; stopped by the watchdog"
+        );
+        wait_until(&lockup, || texts(&host).iter().any(|t| t == &lockup));
+        load(&host, "deferred", DEFERRED.object, &[]).unwrap();
+        wait_until("the other module's work", || {
+            host.read_proc("deferred").unwrap()
+                == b"timer 3\ntasklet 1\ntq_timer 3\ntq_immediate 3\nkeventd 3\n"
+        });
+    }
+}
