@@ -160,6 +160,10 @@ struct umod_tasklet {
 	unsigned long data;
 };
 
+/* The kit's layout (kapi-2.4.md §6.4). */
+_Static_assert(sizeof(struct umod_tasklet) == 40, "tasklet_struct");
+_Static_assert(offsetof(struct umod_tasklet, func) == 24, "tasklet_struct.func");
+
 #define TASKLET_STATE_SCHED 0
 #define TASKLET_STATE_RUN 1
 
@@ -299,6 +303,10 @@ struct umod_tq {
 	void (*routine)(void *);
 	void *data;
 };
+
+/* The kit's layout (kapi-2.4.md §6.3). */
+_Static_assert(sizeof(struct umod_tq) == 40, "tq_struct");
+_Static_assert(offsetof(struct umod_tq, routine) == 24, "tq_struct.routine");
 
 /* 2.4's tqueue_lock: one for every queue of every host. */
 static pthread_mutex_t tqueue_lock = PTHREAD_MUTEX_INITIALIZER;
