@@ -43,6 +43,9 @@ _umod() {
             umod,insmod)
                 cmd="umod__subcmd__insmod"
                 ;;
+            umod,irq)
+                cmd="umod__subcmd__irq"
+                ;;
             umod,ksyms)
                 cmd="umod__subcmd__ksyms"
                 ;;
@@ -94,6 +97,9 @@ _umod() {
             umod__subcmd__help,insmod)
                 cmd="umod__subcmd__help__subcmd__insmod"
                 ;;
+            umod__subcmd__help,irq)
+                cmd="umod__subcmd__help__subcmd__irq"
+                ;;
             umod__subcmd__help,ksyms)
                 cmd="umod__subcmd__help__subcmd__ksyms"
                 ;;
@@ -118,6 +124,21 @@ _umod() {
             umod__subcmd__help,serve)
                 cmd="umod__subcmd__help__subcmd__serve"
                 ;;
+            umod__subcmd__help__subcmd__irq,raise)
+                cmd="umod__subcmd__help__subcmd__irq__subcmd__raise"
+                ;;
+            umod__subcmd__irq,help)
+                cmd="umod__subcmd__irq__subcmd__help"
+                ;;
+            umod__subcmd__irq,raise)
+                cmd="umod__subcmd__irq__subcmd__raise"
+                ;;
+            umod__subcmd__irq__subcmd__help,help)
+                cmd="umod__subcmd__irq__subcmd__help__subcmd__help"
+                ;;
+            umod__subcmd__irq__subcmd__help,raise)
+                cmd="umod__subcmd__irq__subcmd__help__subcmd__raise"
+                ;;
             *)
                 ;;
         esac
@@ -125,7 +146,7 @@ _umod() {
 
     case "${cmd}" in
         umod)
-            opts="-h -V --socket --help --version demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg cat cflags completions manpages new exec help"
+            opts="-h -V --socket --help --version demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg irq cat cflags completions manpages new exec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,7 +306,7 @@ _umod() {
             return 0
             ;;
         umod__subcmd__help)
-            opts="demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg cat cflags completions manpages new exec help"
+            opts="demo serve insmod rmmod lsmod ksyms modinfo depmod modprobe dmesg irq cat cflags completions manpages new exec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +445,34 @@ _umod() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        umod__subcmd__help__subcmd__irq)
+            opts="raise"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        umod__subcmd__help__subcmd__irq__subcmd__raise)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         umod__subcmd__help__subcmd__ksyms)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -551,6 +600,84 @@ _umod() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        umod__subcmd__irq)
+            opts="-h --socket --help raise help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        umod__subcmd__irq__subcmd__help)
+            opts="raise help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        umod__subcmd__irq__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        umod__subcmd__irq__subcmd__help__subcmd__raise)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        umod__subcmd__irq__subcmd__raise)
+            opts="-h --socket --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

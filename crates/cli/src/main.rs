@@ -190,7 +190,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print /proc/modules, /proc/ksyms, or a /proc entry a module made.
+    /// Software interrupts: raise a line, as a device would; its handlers
+    /// run on the daemon's irq thread (counts: umod cat /proc/interrupts).
+    ///
+    /// Example: umod irq raise 5
+    Irq {
+        #[command(subcommand)]
+        action: IrqAction,
+    },
+    /// Print /proc/modules, /proc/ksyms, /proc/interrupts, or a /proc entry
+    /// a module made.
     ///
     /// Example: umod cat /proc/umod_hello
     Cat {
@@ -284,6 +293,18 @@ fn arguments() -> Vec<String> {
     args
 }
 
+/// What `umod irq` does.
+#[derive(Subcommand)]
+enum IrqAction {
+    /// Raise line N (0-223) and wait until its handlers have returned.
+    ///
+    /// Example: umod irq raise 5
+    Raise {
+        /// The line.
+        irq: u32,
+    },
+}
+
 fn connect(socket: Option<&std::path::Path>, tool: &str) -> Result<Client, Failure> {
     Client::connect(&socket_path(socket)).map_err(|e| Failure::new(format!("{tool}: {e}")))
 }
@@ -364,6 +385,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Dmesg { clear, json } => {
             commands::views::dmesg(&mut connect(socket, "dmesg")?, clear, json)
         }
+        Command::Irq {
+            action: IrqAction::Raise { irq },
+        } => commands::irq::raise(&mut connect(socket, "irq")?, irq),
         Command::Cat { path } => commands::views::cat(&mut connect(socket, "cat")?, &path),
         Command::Exec {
             embedded,

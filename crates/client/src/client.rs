@@ -318,6 +318,11 @@ impl Client {
         })
     }
 
+    /// Raises software interrupt line `irq` and waits for its handlers.
+    pub fn raise_irq(&mut self, irq: u32) -> Result<(), ClientError> {
+        self.request(&Request::RaiseIrq { irq }).map(drop)
+    }
+
     /// The daemon's state.
     pub fn status(&mut self) -> Result<Response, ClientError> {
         self.request(&Request::Status)

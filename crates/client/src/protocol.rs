@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 /// Protocol version this build speaks.
-pub const VERSION: u16 = 5;
+pub const VERSION: u16 = 6;
 
 /// Most regions a `Call` carries: the five calls touch at most three
 /// (a name, a buffer and `*ret`), so more is malformed. This bounds what
@@ -74,7 +74,8 @@ pub struct LoadFlags {
 }
 
 /// What a client asks. The order of the variants is the wire's message
-/// kind (0 `Call` ... 7 `AddTaint`): append, never reorder.
+/// kind (0 `Call` ... 7 `AddTaint`, 8 `Resolve`, 9 `RaiseIrq`): append,
+/// never reorder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     /// One of the five calls, with its raw arguments and memory.
@@ -170,6 +171,13 @@ pub enum Request {
         /// The names.
         #[serde(deserialize_with = "bounded::<_, ByteBuf, MAX_RESOLVE>")]
         names: Vec<ByteBuf>,
+    },
+    /// Raises software interrupt line `irq` (below 224), as a device
+    /// would; answered once its handlers have returned (`ENODEV` when the
+    /// line has none, `EINVAL` past the last line). Needs CAP_SYS_MODULE.
+    RaiseIrq {
+        /// The line.
+        irq: u32,
     },
 }
 
@@ -452,6 +460,7 @@ impl Request {
             Request::Status => "Status",
             Request::AddTaint { .. } => "AddTaint",
             Request::Resolve { .. } => "Resolve",
+            Request::RaiseIrq { .. } => "RaiseIrq",
         }
     }
 
@@ -589,6 +598,7 @@ mod tests {
                 on_behalf_of: 7,
                 on_behalf_cap: true,
             },
+            Request::RaiseIrq { irq: 5 },
             Request::Resolve {
                 names: vec![b"printk".to_vec().into(), b"".to_vec().into()],
             },

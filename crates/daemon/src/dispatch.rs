@@ -246,6 +246,17 @@ pub fn dispatch(host: &Host, who: &Requester<'_>, req: Request) -> Response {
         Request::ReadProc { name } => {
             text(host.read_proc_as(&who.file_creds(), &String::from_utf8_lossy(&name)))
         }
+        Request::RaiseIrq { irq } => {
+            if !who.caller().cap_sys_module {
+                return error(Errno::EPERM, "raising an interrupt needs CAP_SYS_MODULE");
+            }
+            match host.raise_irq(u64::from(irq)) {
+                Ok(()) => Response::Text(Vec::new()),
+                Err(e) if e == Errno::ENODEV => error(e, format!("no handler on IRQ {irq}")),
+                Err(e) if e == Errno::EINVAL => error(e, "no such line"),
+                Err(e) => error(e, e.description()),
+            }
+        }
         Request::AddTaint {
             bits,
             replace,

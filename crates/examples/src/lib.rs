@@ -43,6 +43,12 @@ pub const PROCFILE: Example = example!("procfile", "c");
 pub const TICKER: Example = example!("ticker", "c");
 /// `failing.c`: init fails with -ENODEV after registering a proc entry.
 pub const FAILING: Example = example!("failing", "c");
+/// `deferred.c`: a timer, a tasklet, tq_timer, tq_immediate and keventd
+/// work, counted in `/proc/deferred`.
+pub const DEFERRED: Example = example!("deferred", "c");
+/// `irqdemo.c`: an irq handler on a shared software line that schedules
+/// a tasklet.
+pub const IRQDEMO: Example = example!("irqdemo", "c");
 /// `rust_hello.rs`: a `#![no_std]` Rust module.
 pub const RUST_HELLO: Example = example!("rust_hello", "rs");
 

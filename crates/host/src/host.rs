@@ -13,7 +13,7 @@ use crate::config::HostConfig;
 use crate::exports::{ExportError, ExportTable, KernelSymbol};
 use crate::kallsyms::ModuleFunction;
 use crate::procfs::{ViewChunk, ViewPos};
-use crate::services::{builtin, proc, Kernel, LogRecord, KERN_INFO, KERN_WARNING};
+use crate::services::{builtin, irq, proc, tqueue, Kernel, LogRecord, KERN_INFO, KERN_WARNING};
 use crate::state::{Shared, State};
 use crate::window::{Window, WindowUsage};
 use umod_abi::user::UserMemory;
@@ -106,6 +106,15 @@ impl Host {
             .map_err(io::Error::other)?;
         let kapi =
             crate::services::export_kapi_data(&mut exports, &window).map_err(io::Error::other)?;
+        let mut tq_heads = [0u64; 3];
+        for (head, name) in tq_heads.iter_mut().zip(tqueue::QUEUE_NAMES) {
+            *head = exports
+                .export_data(&window, name.as_bytes(), 16, 8)
+                .map_err(io::Error::other)?;
+            // LIST_HEAD_INIT: an empty queue points at itself.
+            window.mapping().write(*head, &head.to_le_bytes());
+            window.mapping().write(*head + 8, &head.to_le_bytes());
+        }
         let proc_slots = exports
             .reserve_data(&window, proc::SLOT_SIZE * proc::SLOTS, 64)
             .map_err(io::Error::other)?;
@@ -123,6 +132,7 @@ impl Host {
             proc_pages,
         ));
         kernel.set_kapi_data(kapi);
+        kernel.deferred().tq.set_heads(tq_heads);
         let id = NEXT_HOST_ID.fetch_add(1, Ordering::Relaxed);
         let one_view = !window.mapping().has_host_view();
         let shared = Arc::new(Shared::new(id, window, kernel, &config, jiffies, state));
@@ -429,6 +439,9 @@ impl Host {
     /// The text of the /proc entry `name`, read by `reader`: `EACCES` when
     /// the entry's mode, uid and gid do not let it read, as 2.4's open.
     pub fn read_proc_as(&self, reader: &FileCreds, name: &str) -> Result<Vec<u8>, Errno> {
+        if name == "interrupts" {
+            return Ok(self.shared.kernel.deferred().irq.proc_text());
+        }
         // The host's own entries (mode 0444: anyone may read them).
         if let Some(text) = self.shared.kernel.resource_proc(name.as_bytes()) {
             return Ok(text);
@@ -467,6 +480,15 @@ impl Host {
             .into_iter()
             .map(|n| String::from_utf8_lossy(&n).into_owned())
             .collect()
+    }
+
+    /// Raises software interrupt line `irq` (as a device would) and waits
+    /// until its handlers have returned: `EINVAL` when `irq` is not below
+    /// `NR_IRQS` (224), `ENODEV` when no handler is registered on it. A
+    /// line its module disabled counts the interrupt and delivers it at
+    /// `enable_irq`.
+    pub fn raise_irq(&self, irq: u64) -> Result<(), Errno> {
+        irq::raise(&self.shared.kernel, irq)
     }
 
     /// Number of pending kernel timers.

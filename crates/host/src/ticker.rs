@@ -1,19 +1,21 @@
-//! The host's two threads:
-//! - the clock keeps `jiffies` current, HZ times a second, and runs the
-//!   watchdog, which stops module code that runs too long;
-//! - the timer thread runs kernel timers that have come due (2.4 ran them
-//!   in a bottom half), so a timer function that spins holds up neither
-//!   the clock nor the watchdog that will stop it.
+//! The host's threads:
+//! - the clock keeps `jiffies` current, HZ times a second, runs the
+//!   watchdog, which stops module code that runs too long, and marks the
+//!   timer bottom halves, as 2.4's timer interrupt did;
+//! - the softirq thread runs kernel timers that have come due as TIMER_BH
+//!   (see `services/softirq.rs`), so a timer function that spins holds up
+//!   neither the clock nor the watchdog that will stop it; the irq and
+//!   keventd threads run irq handlers and scheduled tasks.
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::pin::{self, Hold};
 use crate::services::timers::{TIMER_DATA, TIMER_FUNCTION, TIMER_SIZE};
-use crate::services::{HZ, KERN_ERR, KERN_WARNING};
+use crate::services::{irq, softirq, tqueue, Kernel, HZ, KERN_ERR, KERN_WARNING};
 use crate::state::{Shared, StateGuard};
 use crate::window::Mapping;
 
@@ -21,35 +23,21 @@ use crate::window::Mapping;
 #[derive(Debug)]
 pub(crate) struct Ticker {
     clock: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
-    timers: Option<(mpsc::Sender<Wake>, JoinHandle<()>)>,
+    /// The softirq, irq and keventd threads (see `services/softirq.rs`).
+    runners: Vec<JoinHandle<()>>,
+    kernel: Arc<Kernel>,
 }
 
-/// What the timer thread is told.
-enum Wake {
-    /// Timers are due at this jiffy.
-    Due(u64),
-    /// The host is stopping.
-    Stop,
-}
-
-/// Starts both threads; they end when stopped or when the host is gone.
+/// Starts the threads; they end when stopped or when the host is gone.
 pub(crate) fn start(shared: Weak<Shared>) -> Ticker {
-    let (due_tx, due_rx) = mpsc::channel::<Wake>();
-    let timer_shared = shared.clone();
-    let timers = std::thread::Builder::new()
-        .name("umod-timers".into())
-        .spawn(move || {
-            while let Ok(Wake::Due(now)) = due_rx.recv() {
-                let Some(sh) = timer_shared.upgrade() else {
-                    return;
-                };
-                run_due_timers(&sh, now);
-            }
-        })
-        .expect("spawn the timer thread");
+    let kernel = Arc::clone(&shared.upgrade().expect("a live host").kernel);
+    let runners = vec![
+        softirq::start(shared.clone(), Arc::clone(&kernel)),
+        irq::start(shared.clone(), Arc::clone(&kernel)),
+        tqueue::start_keventd(shared.clone(), Arc::clone(&kernel)),
+    ];
     let (stop, stopped) = mpsc::channel::<()>();
     let tick = Duration::from_nanos(1_000_000_000 / HZ);
-    let wake = due_tx.clone();
     let clock = std::thread::Builder::new()
         .name("umod-clock".into())
         .spawn(move || loop {
@@ -76,8 +64,13 @@ pub(crate) fn start(shared: Weak<Shared>) -> Ticker {
                         ),
                     )
                 });
+            // The timer interrupt: TIMER_BH when timers are due, TQUEUE_BH
+            // when tq_timer has entries.
             if sh.kernel.timers().any_due(now) {
-                let _ = wake.send(Wake::Due(now));
+                sh.kernel.deferred().mark_bh(softirq::TIMER_BH);
+            }
+            if tqueue::tq_timer_active(&sh) {
+                sh.kernel.deferred().mark_bh(softirq::TQUEUE_BH);
             }
             drop(sh);
             match stopped.recv_timeout(tick) {
@@ -88,17 +81,18 @@ pub(crate) fn start(shared: Weak<Shared>) -> Ticker {
         .expect("spawn the clock thread");
     Ticker {
         clock: Some((stop, clock)),
-        timers: Some((due_tx, timers)),
+        runners,
+        kernel,
     }
 }
 
 impl Ticker {
-    /// Ends the threads: the timer thread first (a timer function still
-    /// running is stopped by the watchdog, which needs the clock), then the
-    /// clock.
+    /// Ends the threads: the runners first (module code still running is
+    /// stopped by the watchdog, which needs the clock), then the clock.
     pub fn stop(&mut self) {
-        if let Some((tx, thread)) = self.timers.take() {
-            let _ = tx.send(Wake::Stop);
+        self.kernel.deferred().stop();
+        self.kernel.deferred().irq.close();
+        for thread in self.runners.drain(..) {
             let _ = thread.join();
         }
         if let Some((stop, thread)) = self.clock.take() {
@@ -112,7 +106,7 @@ impl Ticker {
 /// it cannot go away meanwhile) and the big lock released while it runs.
 /// A timer whose struct or function is not inside a live module block is
 /// dropped with a warning.
-fn run_due_timers(sh: &Shared, now: u64) {
+pub(crate) fn run_due_timers(sh: &Shared, now: u64) {
     let Ok(mut st) = sh.lock() else {
         return;
     };

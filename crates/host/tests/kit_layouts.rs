@@ -73,3 +73,37 @@ fn timer_list_is_where_the_host_reads_it() {
         ],
     );
 }
+
+#[test]
+fn tasklet_and_task_queue_structs_have_2_4_layouts() {
+    // kapi-2.4.md §6.3, §6.4; deferred.c reads them with the same offsets
+    // (asserted there).
+    let t = "struct tasklet_struct";
+    check(
+        "linux/interrupt.h",
+        &[
+            offset(t, "next", 0),
+            offset(t, "state", 8),
+            offset(t, "count", 16),
+            offset(t, "func", 24),
+            offset(t, "data", 32),
+            (format!("sizeof({t})"), 40),
+            offset("struct irqaction", "handler", 0),
+            offset("struct irqaction", "next", 40),
+            ("NR_IRQS".into(), 224),
+            ("IMMEDIATE_BH".into(), 9),
+            ("SA_SHIRQ".into(), 0x0400_0000),
+        ],
+    );
+    let q = "struct tq_struct";
+    check(
+        "linux/tqueue.h",
+        &[
+            offset(q, "list", 0),
+            offset(q, "sync", 16),
+            offset(q, "routine", 24),
+            offset(q, "data", 32),
+            (format!("sizeof({q})"), 40),
+        ],
+    );
+}

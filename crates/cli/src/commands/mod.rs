@@ -6,6 +6,7 @@ pub mod depmod;
 pub mod docs;
 pub mod exec;
 pub mod insmod;
+pub mod irq;
 pub mod modinfo;
 pub mod new;
 pub mod rmmod;

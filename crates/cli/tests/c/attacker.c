@@ -1,5 +1,5 @@
 /* A hostile (or just unlucky) client of the umod daemon, speaking protocol
- * version 5 by hand (a u16 version, then postcard: varints, zigzag for
+ * version 6 by hand (a u16 version, then postcard: varints, zigzag for
  * signed numbers, a varint length before bytes and lists, a varint index
  * for an enum's variant), for the security tests
  * (crates/cli/tests/security.rs).
@@ -48,7 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VERSION 5
+#define VERSION 6
 #define NAME_ADDR 0x10000000ULL
 
 static void die(const char *what)

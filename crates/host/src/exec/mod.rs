@@ -138,6 +138,10 @@ pub(crate) fn call_module(
     };
     drop(call);
     drop(entered);
+    if context::current().is_none() {
+        // The outermost call on this thread: undo what it left masked.
+        crate::services::softirq::module_code_returned(kernel, module.map_or(&[][..], |(_, n)| n));
+    }
     if faulted == 0 {
         return Ok(result);
     }

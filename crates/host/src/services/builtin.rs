@@ -91,6 +91,15 @@ entry_points!(
 /// (see `exec/guard.c`), so the watchdog can stop module code that spends
 /// its time in them; the compiler's routines end there, being short.
 pub fn functions() -> Vec<(&'static str, usize)> {
+    let mut all = builtin_functions();
+    all.extend(super::irqflags::functions());
+    all.extend(super::softirq::functions());
+    all.extend(super::tqueue::functions());
+    all.extend(super::irq::functions());
+    all
+}
+
+fn builtin_functions() -> Vec<(&'static str, usize)> {
     vec![
         ("printk", umod_printk as *const () as usize),
         ("kmalloc", umod_kmalloc as *const () as usize),

@@ -6,15 +6,19 @@ pub mod builtin;
 pub mod chrdev;
 pub(crate) mod context;
 pub mod io;
+pub(crate) mod irq;
+pub(crate) mod irqflags;
 pub mod memory;
 pub mod printk;
 pub mod proc;
 pub mod resource;
 pub mod sched;
+pub(crate) mod softirq;
 pub mod spinlock;
 pub mod strings;
 pub mod time;
 pub mod timers;
+pub(crate) mod tqueue;
 pub mod uaccess;
 pub mod utsname;
 pub(crate) mod watchdog;
@@ -52,6 +56,8 @@ pub struct Kernel {
     oopsed: Mutex<std::collections::HashSet<u64>>,
     /// Where the exported kernel data objects of the 2.4 API lie.
     kapi: std::sync::OnceLock<KapiData>,
+    /// Bottom halves, tasklets, task queues, interrupt lines.
+    deferred: softirq::Deferred,
 }
 
 /// Addresses of exported data the services keep up to date.
@@ -108,6 +114,7 @@ impl Kernel {
             taint: std::sync::atomic::AtomicU64::new(0),
             oopsed: Mutex::new(std::collections::HashSet::new()),
             kapi: std::sync::OnceLock::new(),
+            deferred: softirq::Deferred::default(),
         }
     }
 
@@ -176,6 +183,11 @@ impl Kernel {
         self.timers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Bottom halves, tasklets, task queues, interrupt lines.
+    pub(crate) fn deferred(&self) -> &softirq::Deferred {
+        &self.deferred
+    }
+
     /// The registered /proc entries.
     pub(crate) fn procs(&self) -> MutexGuard<'_, ProcTable> {
         self.procs.lock().unwrap_or_else(|e| e.into_inner())
@@ -214,6 +226,7 @@ impl Kernel {
                 ),
             );
         }
+        self.forget_deferred(id, &name, start, end);
         let left = self.procs().owned_by(id);
         for entry in left {
             self.remove_proc(&entry);
@@ -224,6 +237,32 @@ impl Kernel {
                     String::from_utf8_lossy(&entry)
                 ),
             );
+        }
+    }
+
+    /// Drops the irq handlers, tasklets, bottom halves and queued tasks a
+    /// departing module left behind, saying so.
+    fn forget_deferred(&self, id: u64, name: &str, start: u64, end: u64) {
+        let d = &self.deferred;
+        for irq in d.irq.forget_module(id, start, end) {
+            self.log(
+                KERN_WARNING,
+                &format!("{name}: freed IRQ {irq} it left requested"),
+            );
+        }
+        let (tasklets, bhs) = d.forget_within(start, end);
+        let tasks = d.tq.forget_within(start, end);
+        for (n, what) in [
+            (tasklets, "scheduled tasklet(s)"),
+            (bhs, "bottom half(s)"),
+            (tasks, "queued task(s)"),
+        ] {
+            if n > 0 {
+                self.log(
+                    KERN_WARNING,
+                    &format!("{name}: removed {n} {what} it left behind"),
+                );
+            }
         }
     }
 

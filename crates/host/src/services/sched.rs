@@ -279,10 +279,25 @@ pub extern "C" fn umod_current_task() -> *mut KTask {
     })
 }
 
-/// Whether the calling code may sleep (not in interrupt context).
+/// Whether the calling code may sleep: not in an interrupt handler, a
+/// bottom half or with bottom halves disabled. 2.4 called BUG() there
+/// ("Scheduling in interrupt"); the host refuses the sleep and says so.
+///
+/// # Safety
+/// `what` is a NUL-terminated string (sched.c passes literals).
 #[no_mangle]
-pub extern "C" fn umod_may_sleep(_what: *const c_char) -> c_int {
-    1
+pub unsafe extern "C" fn umod_may_sleep(what: *const c_char) -> c_int {
+    if !super::softirq::in_interrupt() {
+        return 1;
+    }
+    // SAFETY: guaranteed by the caller.
+    let what = unsafe { CStr::from_ptr(what) }.to_string_lossy();
+    if let Some(frame) = context::current() {
+        frame.kernel.printk_raw(
+            format!("<3>Scheduling in interrupt: {what} refused (2.4 would BUG here)\n").as_bytes(),
+        );
+    }
+    0
 }
 
 /// Before a task blocks: drops the big kernel lock (returning its depth)
