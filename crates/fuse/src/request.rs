@@ -224,6 +224,8 @@ pub(crate) struct InFlight {
 
 #[derive(Default)]
 struct Table {
+    /// The session is ending: requests start interrupted.
+    closing: bool,
     requests: HashMap<u64, Arc<Interrupt>>,
     /// Request unique -> (the INTERRUPT's own unique, when it came).
     early: HashMap<u64, (u64, Instant)>,
@@ -235,7 +237,7 @@ impl InFlight {
     pub(crate) fn register(&self, unique: u64) -> Arc<Interrupt> {
         let interrupt = Arc::<Interrupt>::default();
         let mut table = lock(&self.inner);
-        if table.early.remove(&unique).is_some() {
+        if table.early.remove(&unique).is_some() || table.closing {
             lock(&interrupt.state).interrupted = true;
         }
         table.requests.insert(unique, Arc::clone(&interrupt));
@@ -292,8 +294,13 @@ impl InFlight {
     }
 
     /// Marks every request in flight interrupted (the session is ending).
+    /// Requests registered later start interrupted.
     pub(crate) fn interrupt_all(&self) {
-        let all: Vec<_> = lock(&self.inner).requests.values().cloned().collect();
+        let all: Vec<_> = {
+            let mut table = lock(&self.inner);
+            table.closing = true;
+            table.requests.values().cloned().collect()
+        };
         for interrupt in all {
             interrupt.interrupt();
         }

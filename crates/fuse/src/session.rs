@@ -226,6 +226,12 @@ fn next_request(shared: &Shared, buf: &mut [u8]) -> Next {
         shared.channel.error(unique, libc::EAGAIN);
     }
     match rustix::io::read(fd.as_fd(), &mut *buf) {
+        Ok(0) => {
+            // A socket standing in for the device, closed by its peer.
+            tracing::debug!("fuse: the connection was closed");
+            shared.end();
+            Next::Stop
+        }
         Ok(n) => Next::Request(n),
         // Nothing (another reader took it), a signal, or a request that
         // was interrupted before it could be read.
