@@ -9,15 +9,28 @@ use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use umod_fuse::abi::{Attr, FOPEN_DIRECT_IO, ROOT_ID};
-use umod_fuse::{AttrReply, Entry, Errno, Filesystem, MountOptions, Opened, Request, Result, Session};
+use umod_fuse::{
+    AttrReply, Entry, Errno, Filesystem, MountOptions, Opened, Request, Result, Session,
+};
 
 struct Zero;
 
 const FILE: u64 = 2;
 
 fn attr(ino: u64) -> Attr {
-    let mode = if ino == ROOT_ID { libc::S_IFDIR | 0o755 } else { libc::S_IFREG | 0o444 };
-    Attr { ino, mode, nlink: 1, size: 1 << 40, blksize: 4096, ..Attr::default() }
+    let mode = if ino == ROOT_ID {
+        libc::S_IFDIR | 0o755
+    } else {
+        libc::S_IFREG | 0o444
+    };
+    Attr {
+        ino,
+        mode,
+        nlink: 1,
+        size: 1 << 40,
+        blksize: 4096,
+        ..Attr::default()
+    }
 }
 
 impl Filesystem for Zero {
@@ -25,15 +38,31 @@ impl Filesystem for Zero {
         if name != "zero" {
             return Err(Errno::ENOENT);
         }
-        Ok(Entry { attr: attr(FILE), ..Entry::default() })
+        Ok(Entry {
+            attr: attr(FILE),
+            ..Entry::default()
+        })
     }
     fn getattr(&self, _req: &Request, ino: u64, _fh: Option<u64>) -> Result<AttrReply> {
-        Ok(AttrReply { attr: attr(ino), valid: Duration::from_secs(60) })
+        Ok(AttrReply {
+            attr: attr(ino),
+            valid: Duration::from_secs(60),
+        })
     }
     fn open(&self, _req: &Request, _ino: u64, _flags: u32) -> Result<Opened> {
-        Ok(Opened { fh: 0, flags: FOPEN_DIRECT_IO })
+        Ok(Opened {
+            fh: 0,
+            flags: FOPEN_DIRECT_IO,
+        })
     }
-    fn read(&self, _req: &Request, _ino: u64, _fh: u64, _offset: u64, size: u32) -> Result<Vec<u8>> {
+    fn read(
+        &self,
+        _req: &Request,
+        _ino: u64,
+        _fh: u64,
+        _offset: u64,
+        size: u32,
+    ) -> Result<Vec<u8>> {
         Ok(vec![0; size as usize])
     }
 }

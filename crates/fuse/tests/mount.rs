@@ -218,16 +218,10 @@ fn a_blocked_read_interrupted_by_a_signal_fails_eintr() {
         (n, std::io::Error::last_os_error().raw_os_error())
     });
     m.wait_for("the read to sleep", |s| s.waiting == 1);
+    let thread = std::os::unix::thread::JoinHandleExt::as_pthread_t(&reader);
     // SAFETY: the thread is alive (its read sleeps until this signal).
-    assert_eq!(
-        unsafe {
-            libc::pthread_kill(
-                std::os::unix::thread::JoinHandleExt::as_pthread_t(&reader),
-                libc::SIGUSR1,
-            )
-        },
-        0
-    );
+    let sent = unsafe { libc::pthread_kill(thread, libc::SIGUSR1) };
+    assert_eq!(sent, 0);
     assert_eq!(reader.join().unwrap(), (-1, Some(libc::EINTR)));
     assert_eq!(
         m.seen().interrupted,
