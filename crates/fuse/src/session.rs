@@ -84,7 +84,10 @@ impl Session {
     ) -> std::io::Result<Session> {
         let fd = mount::open_device(&options.device)?;
         mount::mount(dir, &fd, options)?;
-        let mut session = Session::start(fd, Box::new(fs), options.max_threads)?;
+        let mut session =
+            Session::start(fd, Box::new(fs), options.max_threads).inspect_err(|_| {
+                let _ = mount::unmount(dir);
+            })?;
         session.mountpoint = Some(dir.to_path_buf());
         Ok(session)
     }

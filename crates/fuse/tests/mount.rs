@@ -21,6 +21,25 @@ fn cat_reads_a_file() {
     let Some(m) = mount_toy("cat_reads_a_file") else {
         return;
     };
+    let mut cat = Command::new("cat")
+        .arg(m.path("hello"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = cat.id();
+    let mut text = Vec::new();
+    cat.stdout.take().unwrap().read_to_end(&mut text).unwrap();
+    assert!(cat.wait().unwrap().success());
+    assert_eq!(text, HELLO_TEXT);
+    let (uid, gid) = (
+        rustix::process::geteuid().as_raw(),
+        rustix::process::getegid().as_raw(),
+    );
+    assert_eq!(
+        m.seen().openers[0],
+        (uid, gid, pid),
+        "the request names its caller"
+    );
     let out = run(Command::new("cat").arg(m.path("hello")));
     assert_eq!(out.stdout, HELLO_TEXT);
     assert_eq!(std::fs::read(m.path("hello")).unwrap(), HELLO_TEXT);

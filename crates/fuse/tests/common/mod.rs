@@ -49,6 +49,8 @@ pub const TOY_SET: u32 = (1 << 30) | (8 << 16) | ((b'u' as u32) << 8) | 2;
 pub struct Seen {
     pub written: Vec<u8>,
     pub open_flags: Vec<(u64, u32)>,
+    /// (uid, gid, pid) of each OPEN's caller.
+    pub openers: Vec<(u32, u32, u32)>,
     pub mailbox: Option<Vec<u8>>,
     pub waiting: u32,
     pub interrupted: u32,
@@ -148,8 +150,11 @@ impl Filesystem for Toy {
         })
     }
 
-    fn open(&self, _req: &Request, ino: u64, flags: u32) -> Result<Opened> {
-        lock(&self.seen).open_flags.push((ino, flags));
+    fn open(&self, req: &Request, ino: u64, flags: u32) -> Result<Opened> {
+        let mut seen = lock(&self.seen);
+        seen.open_flags.push((ino, flags));
+        seen.openers.push((req.uid, req.gid, req.pid));
+        drop(seen);
         let mut open = Opened {
             fh: ino * 100,
             flags: FOPEN_DIRECT_IO,
