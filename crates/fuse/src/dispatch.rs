@@ -106,7 +106,15 @@ pub(crate) fn handle(shared: &Arc<Shared>, msg: &[u8]) -> bool {
     let interrupt = shared.inflight.register(header.unique);
     let req = Request::from_header(&header, interrupt);
     let destroy = header.opcode == opcode::DESTROY;
-    let reply = operation(shared, &req, body);
+    // A handler that panics fails its request EIO rather than leaving the
+    // caller waiting for an answer that never comes.
+    let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        operation(shared, &req, body)
+    }))
+    .unwrap_or_else(|_| {
+        tracing::error!(header.opcode, header.nodeid, "fuse: the handler panicked");
+        Ok(Err(Errno::EIO))
+    });
     shared.inflight.finish(header.unique);
     match reply {
         Ok(Ok(parts)) => {

@@ -14,6 +14,10 @@ use zerocopy::{FromBytes, IntoBytes};
 struct Sleepy;
 
 impl Filesystem for Sleepy {
+    fn statfs(&self, _req: &Request, ino: u64) -> Result<umod_fuse::abi::Kstatfs> {
+        assert_ne!(ino, 99, "a handler that panics");
+        Ok(umod_fuse::abi::Kstatfs::default())
+    }
     fn read(&self, req: &Request, _ino: u64, _fh: u64, _off: u64, _size: u32) -> Result<Vec<u8>> {
         if req.interrupt().wait_timeout(Duration::from_secs(10)) {
             Err(Errno::EINTR)
@@ -153,6 +157,15 @@ fn malformed_requests_are_answered_eio_and_xattrs_enosys() {
     assert_eq!(recv(&k).0.error, -libc::ENOSYS);
     send(&k, opcode::GETATTR, 14, &[0; 16]);
     assert_eq!(recv(&k).0.error, -libc::ENOSYS, "the trait's default");
+    let header = InHeader {
+        len: 40,
+        opcode: opcode::STATFS,
+        unique: 18,
+        nodeid: 99,
+        ..Default::default()
+    };
+    rustix::io::write(&k, header.as_bytes()).unwrap();
+    assert_eq!(recv(&k).0.error, -libc::EIO, "a panicking handler");
     send(&k, opcode::LOOKUP, 16, b"x\0");
     assert_eq!(recv(&k).0.error, -libc::ENOENT, "the trait's default");
 }
