@@ -29,6 +29,8 @@ macro_rules! example {
 pub const CHARDEV: Example = example!("chardev", "c");
 /// `sleepy.c`: readers asleep on a wait queue until a writer comes.
 pub const SLEEPY: Example = example!("sleepy", "c");
+/// `procrw.c`: a /proc entry with `read_proc` and `write_proc`.
+pub const PROCRW: Example = example!("procrw", "c");
 /// `hello.c`: printk in init and cleanup.
 pub const HELLO: Example = example!("hello", "c");
 /// `counter.c`: exports `counter_bump` and `counter_value`.

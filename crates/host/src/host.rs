@@ -466,6 +466,24 @@ impl Host {
         crate::vfs::OpenFile::open(&self.shared, (major, minor), flags, node, caller)
     }
 
+    /// A write of `data` to module /proc entry `name` by `writer` (its
+    /// permission) as `caller` (its task and memory): what the entry's
+    /// `write_proc` returned, a count or an errno (`EIO` without one).
+    pub fn write_proc_as(
+        &self,
+        writer: &FileCreds,
+        name: &str,
+        data: &[u8],
+        caller: &crate::vfs::Requester,
+    ) -> Result<usize, Errno> {
+        crate::vfs::write_proc(&self.shared, writer, name.as_bytes(), data, caller)
+    }
+
+    /// Character devices registered: (major, name), by major.
+    pub fn chrdevs(&self) -> Vec<(u32, String)> {
+        self.shared.kernel.chrdevs().list()
+    }
+
     /// `/proc/devices`.
     pub fn proc_devices(&self) -> String {
         self.shared.kernel.chrdevs().proc_devices()

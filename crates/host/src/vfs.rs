@@ -41,6 +41,12 @@ extern "C" {
     fn umod_file_clear_open_flags(f: *mut KFile);
     fn umod_poll_forget(q: u64, w: u64);
     fn umod_default_llseek(f: *mut KFile, off: i64, whence: i32) -> i64;
+    fn umod_no_llseek(f: *mut KFile, off: i64, whence: i32) -> i64;
+}
+
+/// Address of `no_llseek`, for the export table.
+pub(crate) fn no_llseek_addr() -> u64 {
+    umod_no_llseek as *const () as u64
 }
 
 /// Address of `default_llseek`, for the export table.
@@ -140,6 +146,45 @@ impl Requester {
 
 /// (host, device number) -> (inode address, open count).
 type InodeTable = Mutex<HashMap<(u64, u16), (usize, u32)>>;
+
+/// Runs module method `addr` with `args` as `caller`'s task, `space` as
+/// its user memory, the big lock held when `bkl`; the owning module is
+/// pinned for the call. `EIO` when no module holds `addr` or it oopsed.
+pub(crate) fn run_method(
+    sh: &Arc<Shared>,
+    what: &'static str,
+    addr: u64,
+    args: [u64; 6],
+    caller: &Requester,
+    space: UserSpace,
+    bkl: bool,
+) -> Result<i64, Errno> {
+    let task = Arc::new(Task::new(&caller.task));
+    caller.signal.attach(&task);
+    let run = || -> Result<i64, Errno> {
+        let mut st = sh.lock()?;
+        let Some(slot) = st.modules.slot_containing(addr, 1) else {
+            drop(st);
+            sh.kernel.log(
+                crate::services::KERN_ERR,
+                &format!("umod: {what} of a device whose driver is gone: EIO"),
+            );
+            return Err(Errno::EIO);
+        };
+        let id = st.modules[slot].id;
+        pin::run(sh, &mut st, id, Hold::Pinned, what, addr, args)
+            .map(i64::from)
+            .map_err(|_| Errno::EIO)
+    };
+    let r = sched::with_task(&task, || {
+        uaccess::with_user(space, || match bkl {
+            true => sched::with_bkl(run),
+            false => run(),
+        })
+    });
+    caller.signal.detach(&task);
+    r
+}
 
 /// Inodes of device nodes in use: one per (host, device number).
 fn inodes() -> &'static InodeTable {
@@ -319,32 +364,28 @@ impl OpenFile {
         space: UserSpace,
         bkl: bool,
     ) -> Result<i64, Errno> {
-        let task = Arc::new(Task::new(&caller.task));
-        caller.signal.attach(&task);
-        let sh = &self.sh;
-        let run = || -> Result<i64, Errno> {
-            let mut st = sh.lock()?;
-            let Some(slot) = st.modules.slot_containing(addr, 1) else {
-                drop(st);
-                sh.kernel.log(
-                    crate::services::KERN_ERR,
-                    &format!("umod: {what} of a device whose driver is gone: EIO"),
-                );
-                return Err(Errno::EIO);
-            };
-            let id = st.modules[slot].id;
-            pin::run(sh, &mut st, id, Hold::Pinned, what, addr, args)
-                .map(i64::from)
-                .map_err(|_| Errno::EIO)
-        };
-        let r = sched::with_task(&task, || {
-            uaccess::with_user(space, || match bkl {
-                true => sched::with_bkl(run),
-                false => run(),
-            })
-        });
-        caller.signal.detach(&task);
-        r
+        run_method(&self.sh, what, addr, args, caller, space, bkl)
+    }
+
+    /// The file's position (`f_pos`).
+    pub fn pos(&self) -> i64 {
+        // SAFETY: f_pos is a live, aligned word of the file; module code
+        // may move it concurrently, as in 2.4.
+        unsafe { std::ptr::read_volatile(self.pos_addr() as *const i64) }
+    }
+
+    /// Sets the position, for a mechanism that keeps it outside (FUSE
+    /// passes an offset with each read and write).
+    pub fn set_pos(&self, pos: i64) {
+        // SAFETY: as in `pos`.
+        unsafe { std::ptr::write_volatile(self.pos_addr() as *mut i64, pos) };
+    }
+
+    /// Whether lseek means something: the driver has no `llseek`, or a
+    /// method other than `no_llseek`.
+    pub fn seekable(&self) -> bool {
+        let llseek = self.fop(Fop::Llseek);
+        llseek == 0 || llseek != no_llseek_addr()
     }
 
     /// `read(fd, buf, len)` at the file's position (the driver moves it).
@@ -595,4 +636,47 @@ pub extern "C" fn umod_poll_remember(pt: u64, q: u64, w: u64) {
             .unwrap_or_else(|e| e.into_inner())
             .push((q, w));
     }
+}
+
+/// A write to module /proc entry `name` (2.4's `proc_file_write`): the
+/// entry's `write_proc(file, buffer, count, data)` with `data` as the
+/// user buffer; `EACCES` when the entry's mode and ids refuse `writer`,
+/// `EIO` when it has no write function (as 2.4).
+pub(crate) fn write_proc(
+    sh: &Arc<Shared>,
+    writer: &crate::caller::FileCreds,
+    name: &[u8],
+    data: &[u8],
+    caller: &Requester,
+) -> Result<usize, Errno> {
+    use crate::services::proc::field;
+    let entry = sh.kernel.procs().get(name).ok_or(Errno::ENOENT)?;
+    let w = sh.window.mapping();
+    let word = |addr: u64| {
+        let mut b = [0u8; 8];
+        w.read(addr, &mut b);
+        u64::from_le_bytes(b)
+    };
+    let (mode, uid, gid) = (
+        word(entry.addr + field::MODE) as u32,
+        word(entry.addr + field::UID) as u32,
+        word(entry.addr + field::GID) as u32,
+    );
+    if !writer.may(mode, uid, gid, crate::caller::MAY_WRITE) {
+        return Err(Errno::EACCES);
+    }
+    let write_proc = word(entry.addr + field::WRITE_PROC);
+    if write_proc == 0 {
+        return Err(Errno::EIO);
+    }
+    let private = word(entry.addr + field::DATA);
+    let mut buf = data.to_vec();
+    let user = buf.as_mut_ptr() as u64;
+    let len = buf.len() as u64;
+    let space = UserSpace::of_process(caller.memory).with_buffer(user, &mut buf);
+    // No `struct file` for /proc entries here: the argument is NULL, which
+    // the write functions of the era ignore.
+    let args = [0, user, len, private, 0, 0];
+    let n = run_method(sh, "a /proc write", write_proc, args, caller, space, false)?;
+    Ok(result(i64::from(n as i32))? as usize)
 }

@@ -97,6 +97,17 @@ impl ChrdevTable {
         gone
     }
 
+    /// (major, name) of each registered driver, by major.
+    pub fn list(&self) -> Vec<(u32, String)> {
+        let slots = self.slots.iter().enumerate();
+        slots
+            .filter_map(|(m, s)| {
+                let c = s.as_ref()?;
+                Some((m as u32, String::from_utf8_lossy(&c.name).into_owned()))
+            })
+            .collect()
+    }
+
     /// `/proc/devices` as 2.4 printed it (umod has no block devices).
     pub fn proc_devices(&self) -> String {
         let mut out = String::from("Character devices:\n");
@@ -170,7 +181,6 @@ pub fn functions() -> Vec<(&'static str, usize)> {
         fn umod_register_chrdev();
         fn umod_unregister_chrdev();
         fn umod_kdevname();
-        fn umod_no_llseek();
         fn umod___pollwait();
         fn umod_fasync_helper();
         fn umod_kill_fasync();
@@ -187,7 +197,7 @@ pub fn functions() -> Vec<(&'static str, usize)> {
         ("kdevname", umod_kdevname as *const () as usize),
         ("default_llseek", crate::vfs::default_llseek_addr()),
         ("generic_file_llseek", crate::vfs::default_llseek_addr()),
-        ("no_llseek", umod_no_llseek as *const () as usize),
+        ("no_llseek", crate::vfs::no_llseek_addr() as usize),
         ("__pollwait", umod___pollwait as *const () as usize),
         ("fasync_helper", umod_fasync_helper as *const () as usize),
         ("kill_fasync", umod_kill_fasync as *const () as usize),
